@@ -1,0 +1,2 @@
+use kcanary::error::Result;
+pub fn execute(_args: crate::cli::RunArgs) -> Result<i32> { todo!() }

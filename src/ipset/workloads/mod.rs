@@ -1,0 +1,4 @@
+//! ipset workloads.
+use crate::workload::Workload;
+
+pub static ALL: &[&dyn Workload] = &[];

@@ -1,0 +1,23 @@
+//! kcanary: catches Linux kernel performance regressions before a kernel is rolled out.
+//!
+//! The pipeline, one module per step:
+//! `scenario` (what to run) → `workload` + the kernel-interface modules `ipset`, `ipvs`,
+//! `memcg` (drive the kernel, produce samples) → `results` (samples + environment, JSON) →
+//! `stats` (estimates) → `gate` (baseline comparison, verdict) → `report` (tables, files, plots).
+//! `netlink` and `isolate` are shared plumbing; `vm` runs the whole thing inside QEMU.
+
+pub mod error;
+pub mod gate;
+pub mod ipset;
+pub mod ipvs;
+pub mod isolate;
+pub mod memcg;
+pub mod netlink;
+pub mod probe;
+pub mod report;
+pub mod results;
+pub mod runner;
+pub mod scenario;
+pub mod stats;
+pub mod vm;
+pub mod workload;

@@ -1,0 +1,12 @@
+//! Shared netlink plumbing on netlink-sys and netlink-packet-core: a message writer that
+//! encodes into a reused buffer, a socket that matches acks to requests by sequence number
+//! and sends batches, and kernel error codes turned into names.
+
+pub mod errno;
+pub mod reply;
+pub mod socket;
+pub mod writer;
+
+pub use errno::{errno_name, KernelError};
+pub use socket::{BatchOutcome, NetlinkSocket};
+pub use writer::MessageWriter;

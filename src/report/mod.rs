@@ -1,0 +1,4 @@
+//! Everything that turns results into something a person or a CI system reads.
+
+pub mod progress;
+pub mod table;

@@ -1,0 +1,74 @@
+//! Reading and writing results files. Writes are atomic (temporary file + rename in the same
+//! directory), so a run killed while saving never leaves a truncated file behind.
+
+use super::{RunResults, SCHEMA_VERSION};
+use crate::error::KcanaryError;
+use std::io::Write;
+use std::path::Path;
+
+/// Serialises `value` as pretty JSON and atomically replaces `path` with it.
+pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), KcanaryError> {
+    let bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| KcanaryError::Io(format!("cannot serialise {}: {e}", path.display())))?;
+    write_bytes_atomic(path, &bytes)
+}
+
+/// Atomically replaces `path` with `bytes` (fsync before rename, so a crash leaves either the
+/// old file or the new one).
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError> {
+    let io_err = |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(io_err)?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp).map_err(io_err)?;
+    file.write_all(bytes).map_err(io_err)?;
+    file.sync_all().map_err(io_err)?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err(e)
+    })
+}
+
+/// Reads and validates a results file; any problem is a bad-input error naming the file.
+pub fn read_results(path: &Path) -> Result<RunResults, KcanaryError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;
+    parse_results(path, &text)
+}
+
+/// Parses results JSON (the path is only used in error messages).
+pub fn parse_results(path: &Path, text: &str) -> Result<RunResults, KcanaryError> {
+    let version: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        KcanaryError::bad_input(path, Some(e.line()), format!("not valid JSON: {e}"))
+    })?;
+    match version.get("schema_version").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(KcanaryError::bad_input(
+                path,
+                None,
+                format!("schema_version {v} is not supported (this kcanary reads {SCHEMA_VERSION})"),
+            ));
+        }
+        None => {
+            return Err(KcanaryError::bad_input(
+                path,
+                None,
+                "no schema_version: this is not a kcanary results file".to_string(),
+            ));
+        }
+    }
+    let results: RunResults = serde_json::from_value(version)
+        .map_err(|e| KcanaryError::bad_input(path, None, format!("not a kcanary results file: {e}")))?;
+    for metric in &results.results {
+        metric
+            .validate()
+            .map_err(|reason| KcanaryError::bad_input(path, None, reason))?;
+    }
+    Ok(results)
+}

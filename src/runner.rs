@@ -1,0 +1,116 @@
+//! Runs scenarios: warm-up, measured repetitions, and the merge of each repetition's samples
+//! into one `MetricResult` per metric. This is the "scenario → workload → samples" step.
+
+use crate::error::{KcanaryError, Result};
+use crate::results::{Environment, MetricResult, RunResults, Skipped, Summary, SCHEMA_VERSION};
+use crate::scenario::Scenario;
+use crate::workload::{Measurement, Progress, RepetitionContext};
+
+/// What to do with a scenario the kernel cannot run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenUnavailable {
+    /// Record it as skipped with the reason (the default suite on any kernel).
+    Skip,
+    /// Fail the run (the user asked for this scenario by name).
+    Fail,
+}
+
+/// Hooks the command line gives the runner: progress display and status lines.
+pub struct RunHooks<'a> {
+    pub progress: &'a dyn Progress,
+    /// Called with one human-readable line per scenario start/skip (stderr in the CLI).
+    pub status: &'a dyn Fn(&str),
+}
+
+/// Runs every scenario in order and gathers the results of the whole run.
+pub fn run_scenarios(
+    scenarios: &[Scenario],
+    execution_mode: &str,
+    when_unavailable: WhenUnavailable,
+    hooks: &RunHooks,
+) -> Result<RunResults> {
+    let mut run = RunResults {
+        schema_version: SCHEMA_VERSION,
+        environment: Environment::capture(execution_mode),
+        results: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for scenario in scenarios {
+        if let Err(reason) = scenario.workload.available() {
+            if when_unavailable == WhenUnavailable::Fail {
+                return Err(KcanaryError::Kernel(format!(
+                    "scenario {} cannot run here: {reason}",
+                    scenario.name
+                )));
+            }
+            (hooks.status)(&format!("{}: skipped: {reason}", scenario.name));
+            run.skipped.push(Skipped { scenario: scenario.name.clone(), reason });
+            continue;
+        }
+        (hooks.status)(&format!(
+            "{}: {} ({} warm-up + {} repetitions)",
+            scenario.name,
+            scenario.workload.name(),
+            scenario.warmup,
+            scenario.repetitions
+        ));
+        run.results.extend(run_scenario(scenario, hooks.progress)?);
+    }
+    Ok(run)
+}
+
+/// Runs one scenario's warm-up and measured repetitions.
+pub fn run_scenario(scenario: &Scenario, progress: &dyn Progress) -> Result<Vec<MetricResult>> {
+    let mut merged: Vec<MetricResult> = Vec::new();
+    for index in 0..scenario.warmup + scenario.repetitions {
+        let warmup = index < scenario.warmup;
+        let ctx = RepetitionContext { index, warmup, progress };
+        let measurements = scenario.workload.run(&scenario.params, &ctx)?;
+        if !warmup {
+            merge_repetition(scenario, measurements, &mut merged)?;
+        }
+    }
+    for metric in &mut merged {
+        metric.summary = Summary::of(&metric.samples).expect("merge rejects empty measurements");
+    }
+    Ok(merged)
+}
+
+fn merge_repetition(
+    scenario: &Scenario,
+    measurements: Vec<Measurement>,
+    merged: &mut Vec<MetricResult>,
+) -> Result<()> {
+    for m in measurements {
+        if m.samples.is_empty() {
+            return Err(KcanaryError::Kernel(format!(
+                "{}: workload {} produced no samples for {}",
+                scenario.name,
+                scenario.workload.name(),
+                m.metric
+            )));
+        }
+        let position = merged.iter().position(|r| r.metric == m.metric);
+        let result = match position {
+            Some(i) => &mut merged[i],
+            None => {
+                merged.push(MetricResult {
+                    scenario: scenario.name.clone(),
+                    metric: m.metric.to_string(),
+                    unit: m.unit.to_string(),
+                    better: m.better,
+                    sample_kind: m.kind,
+                    samples: Vec::new(),
+                    repetition_sizes: Vec::new(),
+                    summary: Summary::of(&[0.0]).expect("one sample"),
+                    threshold: scenario.threshold_for(m.metric),
+                    parameters: scenario.params.to_json(),
+                });
+                merged.last_mut().expect("just pushed")
+            }
+        };
+        result.repetition_sizes.push(m.samples.len());
+        result.samples.extend(m.samples);
+    }
+    Ok(())
+}

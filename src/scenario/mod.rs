@@ -1,0 +1,48 @@
+//! Scenarios: a workload, its parameters, repetitions, warm-up and regression thresholds,
+//! kept as TOML data. The default suite is compiled into the binary from `scenarios/`.
+
+pub mod builtin;
+pub mod file;
+
+use crate::workload::{Params, Workload};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A validated scenario, ready to run.
+#[derive(Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub workload: &'static dyn Workload,
+    pub params: Params,
+    /// Measured repetitions, each in fresh isolation (the unit of statistical evidence).
+    pub repetitions: usize,
+    /// Repetitions run first and thrown away (caches, table growth, first-touch effects).
+    pub warmup: usize,
+    /// Smallest relative change that matters for every metric of this scenario.
+    pub threshold: Option<f64>,
+    /// Per-metric overrides of `threshold`.
+    pub metric_thresholds: BTreeMap<String, f64>,
+    /// "default" puts the scenario in the suite that `kcanary run` runs without arguments.
+    pub tags: Vec<String>,
+    /// Where it came from: a file path, or `builtin:<file name>`.
+    pub source: PathBuf,
+}
+
+impl Scenario {
+    pub fn threshold_for(&self, metric: &str) -> Option<f64> {
+        self.metric_thresholds.get(metric).copied().or(self.threshold)
+    }
+
+    pub fn in_default_suite(&self) -> bool {
+        self.tags.iter().any(|t| t == "default")
+    }
+}
+
+pub use file::{load_file, parse_scenario};
+pub use builtin::{builtin_scenarios, resolve};
+
+/// Where scenario files and names are resolved from.
+pub fn user_scenario_dir() -> PathBuf {
+    PathBuf::from("scenarios")
+}

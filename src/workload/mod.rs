@@ -1,0 +1,84 @@
+//! The contract between the runner and the workloads. A workload drives one kernel path for
+//! one repetition and returns raw samples; it knows nothing about statistics or verdicts.
+
+pub mod params;
+pub mod registry;
+
+use crate::error::Result;
+use crate::results::{Better, SampleKind};
+pub use params::{ParamKind, ParamSpec, Params};
+
+/// Samples of one metric from one repetition.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    pub metric: &'static str,
+    pub unit: &'static str,
+    pub better: Better,
+    pub kind: SampleKind,
+    pub samples: Vec<f64>,
+}
+
+impl Measurement {
+    /// Per-operation latencies in nanoseconds (lower is better).
+    pub fn latency_ns(metric: &'static str, samples: Vec<f64>) -> Measurement {
+        Measurement { metric, unit: "ns", better: Better::Lower, kind: SampleKind::PerOperation, samples }
+    }
+
+    /// One total per repetition, in nanoseconds (lower is better).
+    pub fn total_ns(metric: &'static str, total_ns: f64) -> Measurement {
+        Measurement {
+            metric,
+            unit: "ns",
+            better: Better::Lower,
+            kind: SampleKind::PerRepetition,
+            samples: vec![total_ns],
+        }
+    }
+
+    /// One count per repetition (e.g. dying cgroups); direction chosen by the caller.
+    pub fn count(metric: &'static str, unit: &'static str, better: Better, value: f64) -> Measurement {
+        Measurement { metric, unit, better, kind: SampleKind::PerRepetition, samples: vec![value] }
+    }
+}
+
+/// Reports progress of long steps (a bar on a terminal, nothing otherwise).
+pub trait Progress {
+    /// Starts a step of `total` units with a short label ("creating sets").
+    fn start(&self, label: &str, total: u64);
+    /// Sets the position within the current step. Never called inside a timed region.
+    fn set(&self, done: u64);
+    fn finish(&self);
+}
+
+/// A `Progress` that shows nothing (tests, the VM guest, benches).
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _label: &str, _total: u64) {}
+    fn set(&self, _done: u64) {}
+    fn finish(&self) {}
+}
+
+/// What a workload gets for one repetition.
+pub struct RepetitionContext<'a> {
+    /// 0-based index of this repetition (warm-up repetitions are numbered too).
+    pub index: usize,
+    pub warmup: bool,
+    pub progress: &'a dyn Progress,
+}
+
+/// One kernel path driven with parameters. Implementations live next to the kernel interface
+/// they use (`ipset/workloads`, `memcg/`, `ipvs/`).
+pub trait Workload: Sync {
+    /// Dotted name used in scenario files, e.g. "ipset.swap_storm".
+    fn name(&self) -> &'static str;
+    /// One line for `kcanary list`.
+    fn summary(&self) -> &'static str;
+    /// Every parameter the workload accepts, with defaults; anything else is rejected.
+    fn params(&self) -> &'static [ParamSpec];
+    /// `Err(reason)` when this kernel or machine cannot run the workload (reported as
+    /// "skipped: reason", not as a failure).
+    fn available(&self) -> std::result::Result<(), String>;
+    /// Runs one repetition in fresh isolation and returns its samples.
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>>;
+}

@@ -1,0 +1,156 @@
+//! Typed workload parameters, validated against each workload's declared list so that a typo
+//! in a scenario file is an error naming the file, not a silently ignored knob.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    Integer,
+    Text,
+    Boolean,
+    Float,
+}
+
+/// A parameter a workload accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    /// The default as TOML text ("1000", "\"hash:ip\"", "true").
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Integer(i64),
+    Text(String),
+    Boolean(bool),
+    Float(f64),
+}
+
+/// Resolved parameters: every declared one present, with the scenario's value or the default.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    values: BTreeMap<String, ParamValue>,
+}
+
+impl Params {
+    /// Checks `given` against `specs` and fills in defaults. Errors are sentences that the
+    /// caller prefixes with the file location.
+    pub fn resolve(specs: &[ParamSpec], given: &toml::Table) -> Result<Params, String> {
+        let mut values = BTreeMap::new();
+        for key in given.keys() {
+            if !specs.iter().any(|s| s.name == key) {
+                let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                return Err(format!("unknown parameter '{key}' (known: {})", known.join(", ")));
+            }
+        }
+        for spec in specs {
+            let value = match given.get(spec.name) {
+                Some(v) => convert(spec, v)?,
+                None => {
+                    let parsed: toml::Table = toml::from_str(&format!("v = {}", spec.default))
+                        .map_err(|e| format!("bad default for {}: {e}", spec.name))?;
+                    convert(spec, &parsed["v"])?
+                }
+            };
+            values.insert(spec.name.to_string(), value);
+        }
+        Ok(Params { values })
+    }
+
+    /// Overrides one value (used by `--set name=value` and by the benches).
+    pub fn set(&mut self, name: &str, value: ParamValue) {
+        self.values.insert(name.to_string(), value);
+    }
+
+    pub fn u64(&self, name: &str) -> u64 {
+        match self.values.get(name) {
+            Some(ParamValue::Integer(v)) => (*v).max(0) as u64,
+            other => panic!("parameter {name} is not a declared integer: {other:?}"),
+        }
+    }
+
+    pub fn usize(&self, name: &str) -> usize {
+        self.u64(name) as usize
+    }
+
+    pub fn text(&self, name: &str) -> &str {
+        match self.values.get(name) {
+            Some(ParamValue::Text(v)) => v,
+            other => panic!("parameter {name} is not a declared text: {other:?}"),
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> bool {
+        match self.values.get(name) {
+            Some(ParamValue::Boolean(v)) => *v,
+            other => panic!("parameter {name} is not a declared boolean: {other:?}"),
+        }
+    }
+
+    pub fn float(&self, name: &str) -> f64 {
+        match self.values.get(name) {
+            Some(ParamValue::Float(v)) => *v,
+            Some(ParamValue::Integer(v)) => *v as f64,
+            other => panic!("parameter {name} is not a declared float: {other:?}"),
+        }
+    }
+
+    /// The values as JSON, recorded with every metric.
+    pub fn to_json(&self) -> BTreeMap<String, serde_json::Value> {
+        self.values
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+            .collect()
+    }
+}
+
+fn convert(spec: &ParamSpec, value: &toml::Value) -> Result<ParamValue, String> {
+    let wrong = |expected: &str| {
+        format!("parameter '{}' must be {expected}, found {}", spec.name, value.type_str())
+    };
+    match (spec.kind, value) {
+        (ParamKind::Integer, toml::Value::Integer(v)) if *v >= 0 => Ok(ParamValue::Integer(*v)),
+        (ParamKind::Integer, toml::Value::Integer(v)) => {
+            Err(format!("parameter '{}' must not be negative, found {v}", spec.name))
+        }
+        (ParamKind::Integer, _) => Err(wrong("an integer")),
+        (ParamKind::Text, toml::Value::String(v)) => Ok(ParamValue::Text(v.clone())),
+        (ParamKind::Text, _) => Err(wrong("a string")),
+        (ParamKind::Boolean, toml::Value::Boolean(v)) => Ok(ParamValue::Boolean(*v)),
+        (ParamKind::Boolean, _) => Err(wrong("true or false")),
+        (ParamKind::Float, toml::Value::Float(v)) => Ok(ParamValue::Float(*v)),
+        (ParamKind::Float, toml::Value::Integer(v)) => Ok(ParamValue::Float(*v as f64)),
+        (ParamKind::Float, _) => Err(wrong("a number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPECS: &[ParamSpec] = &[
+        ParamSpec { name: "sets", kind: ParamKind::Integer, default: "100", help: "" },
+        ParamSpec { name: "set_type", kind: ParamKind::Text, default: "\"hash:ip\"", help: "" },
+    ];
+
+    #[test]
+    fn defaults_fill_in_and_values_override() {
+        let given: toml::Table = toml::from_str("sets = 5").unwrap();
+        let p = Params::resolve(SPECS, &given).unwrap();
+        assert_eq!(p.u64("sets"), 5);
+        assert_eq!(p.text("set_type"), "hash:ip");
+    }
+
+    #[test]
+    fn unknown_and_mistyped_parameters_are_rejected() {
+        let given: toml::Table = toml::from_str("setz = 5").unwrap();
+        assert!(Params::resolve(SPECS, &given).unwrap_err().contains("unknown parameter 'setz'"));
+        let given: toml::Table = toml::from_str("sets = \"many\"").unwrap();
+        assert!(Params::resolve(SPECS, &given).unwrap_err().contains("must be an integer"));
+    }
+}
