@@ -1,8 +1,10 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod bisect_step;
 mod list;
 mod replay;
 mod run;
+mod vm;
 
 use crate::cli::Command;
 use kcanary::error::Result;
@@ -12,5 +14,8 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Run(args) => run::execute(args),
         Command::List(args) => list::execute(args),
         Command::Replay(args) => replay::execute(args),
+        Command::Vm(args) => vm::execute(args),
+        Command::BisectStep(args) => bisect_step::execute(args),
+        Command::GuestInit => vm::guest_init(),
     }
 }
