@@ -1,13 +1,15 @@
 //! Real-kernel tests of the ipset session: every test runs in a network namespace of its own
 //! (needs root or `unshare -Urn`), and checks what the kernel then lists.
 
+use kcanary::ipset::IpsetSession;
 use kcanary::ipset::element::{CreateOptions, Element};
 use kcanary::ipset::message::Exist;
-use kcanary::ipset::IpsetSession;
 use kcanary::isolate::netns::{current_netns_inode, in_fresh_netns};
 
 fn ips(list: &[&str]) -> Vec<Element> {
-    list.iter().map(|ip| Element::ip(ip.parse().unwrap())).collect()
+    list.iter()
+        .map(|ip| Element::ip(ip.parse().unwrap()))
+        .collect()
 }
 
 fn in_netns<T: Send + 'static>(f: impl FnOnce(&mut IpsetSession) -> T + Send + 'static) -> T {
@@ -23,7 +25,11 @@ fn workloads_run_in_their_own_namespace() {
     let host = current_netns_inode().unwrap();
     let inner = in_fresh_netns(|| current_netns_inode()).unwrap();
     assert_ne!(host, inner);
-    assert_eq!(current_netns_inode().unwrap(), host, "the calling thread stays in the host namespace");
+    assert_eq!(
+        current_netns_inode().unwrap(),
+        host,
+        "the calling thread stays in the host namespace"
+    );
 }
 
 #[test]
@@ -32,7 +38,12 @@ fn create_swap_flush_destroy_as_asked() {
         let v4 = CreateOptions::ipv4();
         s.create("kc-a", "hash:ip", &v4, Exist::Fail).unwrap();
         s.create("kc-b", "hash:ip", &v4, Exist::Fail).unwrap();
-        s.add("kc-a", &ips(&["10.0.0.1", "10.0.0.2", "10.0.0.3"]), Exist::Fail).unwrap();
+        s.add(
+            "kc-a",
+            &ips(&["10.0.0.1", "10.0.0.2", "10.0.0.3"]),
+            Exist::Fail,
+        )
+        .unwrap();
         s.add("kc-b", &ips(&["192.168.0.9"]), Exist::Fail).unwrap();
 
         s.swap("kc-a", "kc-b").unwrap();
@@ -57,10 +68,12 @@ fn create_swap_flush_destroy_as_asked() {
 fn many_sets_and_many_elements_in_batches() {
     in_netns(|s| {
         let names: Vec<String> = (0..3000).map(|i| format!("kc-{i}")).collect();
-        s.create_many(&names, "hash:net", &CreateOptions::ipv4()).unwrap();
+        s.create_many(&names, "hash:net", &CreateOptions::ipv4())
+            .unwrap();
         assert_eq!(s.set_names().unwrap().len(), 3000);
-        let elements: Vec<Element> =
-            (0..5000u32).map(|i| Element::ip(std::net::Ipv4Addr::from(0x0a00_0000 + i).into())).collect();
+        let elements: Vec<Element> = (0..5000u32)
+            .map(|i| Element::ip(std::net::Ipv4Addr::from(0x0a00_0000 + i).into()))
+            .collect();
         s.add("kc-7", &elements, Exist::Fail).unwrap();
         assert_eq!(s.list(Some("kc-7")).unwrap()[0].elements.len(), 5000);
     });
@@ -74,11 +87,17 @@ fn kernel_errors_have_names() {
         s.create("kc-n", "hash:net", &v4, Exist::Fail).unwrap();
         s.add("kc-a", &ips(&["10.0.0.1"]), Exist::Fail).unwrap();
         vec![
-            s.create("kc-a", "hash:ip", &v4, Exist::Fail).unwrap_err().name,
+            s.create("kc-a", "hash:ip", &v4, Exist::Fail)
+                .unwrap_err()
+                .name,
             s.swap("kc-a", "kc-missing").unwrap_err().name,
-            s.add("kc-a", &ips(&["10.0.0.1"]), Exist::Fail).unwrap_err().name,
+            s.add("kc-a", &ips(&["10.0.0.1"]), Exist::Fail)
+                .unwrap_err()
+                .name,
             s.swap("kc-a", "kc-n").unwrap_err().name,
-            s.create("kc-x", "hash:nope", &v4, Exist::Fail).unwrap_err().name,
+            s.create("kc-x", "hash:nope", &v4, Exist::Fail)
+                .unwrap_err()
+                .name,
             s.destroy(Some("kc-missing"), Exist::Fail).unwrap_err().name,
         ]
     });

@@ -1,13 +1,13 @@
 //! An ipset session over one nfnetlink socket: typed operations for setting up and checking
 //! workloads, and direct access to the socket for timed loops over pre-encoded requests.
 
-use super::dump::{parse_list_message, SetListing};
+use super::dump::{SetListing, parse_list_message};
 use super::element::{CreateOptions, Element};
 use super::errors::ipset_error_name;
 use super::message::{self, Ack, Exist};
-use super::protocol::{attr, Command};
+use super::protocol::{Command, attr};
 use crate::netlink::reply::attributes;
-use crate::netlink::{send_batched, KernelError, MessageWriter, NetlinkSocket};
+use crate::netlink::{KernelError, MessageWriter, NetlinkSocket, send_batched};
 
 /// Elements per ADD message when loading sets: large enough to amortise the syscall, small
 /// enough to stay far below the socket's send buffer.
@@ -32,7 +32,11 @@ impl IpsetSession {
     /// The newest revision of `type_name` this kernel has (IPSET_CMD_TYPE, cached).
     /// `IPSET_ERR_FIND_TYPE` when the kernel lacks the type.
     pub fn revision(&mut self, type_name: &str, family: u8) -> Result<u8, KernelError> {
-        if let Some((_, _, revision)) = self.revisions.iter().find(|(t, f, _)| t == type_name && *f == family) {
+        if let Some((_, _, revision)) = self
+            .revisions
+            .iter()
+            .find(|(t, f, _)| t == type_name && *f == family)
+        {
             return Ok(*revision);
         }
         self.writer.clear();
@@ -48,34 +52,94 @@ impl IpsetSession {
             }
         })?;
         let revision = revision.ok_or_else(|| {
-            KernelError::new(4098, ipset_error_name, Some(format!("no revision reported for {type_name}")))
+            KernelError::new(
+                4098,
+                ipset_error_name,
+                Some(format!("no revision reported for {type_name}")),
+            )
         })?;
-        self.revisions.push((type_name.to_string(), family, revision));
+        self.revisions
+            .push((type_name.to_string(), family, revision));
         Ok(revision)
     }
 
     /// Creates one set and waits for the ack.
-    pub fn create(&mut self, set: &str, type_name: &str, options: &CreateOptions, exist: Exist) -> Result<(), KernelError> {
+    pub fn create(
+        &mut self,
+        set: &str,
+        type_name: &str,
+        options: &CreateOptions,
+        exist: Exist,
+    ) -> Result<(), KernelError> {
         let revision = self.revision(type_name, options.family)?;
-        self.one(|w, seq| message::create(w, seq, set, type_name, revision, options, exist, Ack::Always))
+        self.one(|w, seq| {
+            message::create(
+                w,
+                seq,
+                set,
+                type_name,
+                revision,
+                options,
+                exist,
+                Ack::Always,
+            )
+        })
     }
 
     /// Creates many sets of one type, batched; fails on the first kernel error.
-    pub fn create_many(&mut self, sets: &[String], type_name: &str, options: &CreateOptions) -> Result<(), KernelError> {
+    pub fn create_many(
+        &mut self,
+        sets: &[String],
+        type_name: &str,
+        options: &CreateOptions,
+    ) -> Result<(), KernelError> {
         let revision = self.revision(type_name, options.family)?;
-        let failures = send_batched(&mut self.socket, &mut self.writer, sets.len(), |i, w, seq| {
-            message::create(w, seq, &sets[i], type_name, revision, options, Exist::Fail, Ack::OnlyOnError)
-        })?;
+        let failures = send_batched(
+            &mut self.socket,
+            &mut self.writer,
+            sets.len(),
+            |i, w, seq| {
+                message::create(
+                    w,
+                    seq,
+                    &sets[i],
+                    type_name,
+                    revision,
+                    options,
+                    Exist::Fail,
+                    Ack::OnlyOnError,
+                )
+            },
+        )?;
         first_failure(failures)
     }
 
     /// Adds elements to a set, many per message and many messages per datagram.
-    pub fn add(&mut self, set: &str, elements: &[Element], exist: Exist) -> Result<(), KernelError> {
+    pub fn add(
+        &mut self,
+        set: &str,
+        elements: &[Element],
+        exist: Exist,
+    ) -> Result<(), KernelError> {
         let chunks: Vec<&[Element]> = elements.chunks(ELEMENTS_PER_MESSAGE).collect();
-        let failures = send_batched(&mut self.socket, &mut self.writer, chunks.len(), |i, w, seq| {
-            let lineno = (i * ELEMENTS_PER_MESSAGE) as u32 + 1;
-            message::add_or_del(w, seq, Command::Add, set, chunks[i], lineno, exist, Ack::OnlyOnError)
-        })?;
+        let failures = send_batched(
+            &mut self.socket,
+            &mut self.writer,
+            chunks.len(),
+            |i, w, seq| {
+                let lineno = (i * ELEMENTS_PER_MESSAGE) as u32 + 1;
+                message::add_or_del(
+                    w,
+                    seq,
+                    Command::Add,
+                    set,
+                    chunks[i],
+                    lineno,
+                    exist,
+                    Ack::OnlyOnError,
+                )
+            },
+        )?;
         first_failure(failures)
     }
 

@@ -21,10 +21,15 @@ pub struct SetListing {
 /// each repeating the set name).
 pub fn parse_list_message(payload: &[u8], listings: &mut Vec<SetListing>) {
     let attrs = payload.get(4..).unwrap_or_default();
-    let name = attributes(attrs).find(|a| a.kind() == attr::SETNAME).map(|a| c_string(a.value()));
+    let name = attributes(attrs)
+        .find(|a| a.kind() == attr::SETNAME)
+        .map(|a| c_string(a.value()));
     let Some(name) = name else { return };
     if listings.last().is_none_or(|l| l.name != name) {
-        listings.push(SetListing { name, ..SetListing::default() });
+        listings.push(SetListing {
+            name,
+            ..SetListing::default()
+        });
     }
     let listing = listings.last_mut().expect("just ensured");
     for a in attributes(attrs) {

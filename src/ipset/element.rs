@@ -1,8 +1,11 @@
 //! Set elements and create options: parsed from `ipset` command-line syntax, encoded into the
 //! nested `IPSET_ATTR_DATA` attribute.
 
-use super::protocol::{data, ipaddr, IPSET_FLAG_NOMATCH, NFPROTO_IPV4, NFPROTO_IPV6};
-use super::protocol::{IPSET_FLAG_WITH_COMMENT, IPSET_FLAG_WITH_COUNTERS, IPSET_FLAG_WITH_FORCEADD, IPSET_FLAG_WITH_SKBINFO};
+use super::protocol::{IPSET_FLAG_NOMATCH, NFPROTO_IPV4, NFPROTO_IPV6, data, ipaddr};
+use super::protocol::{
+    IPSET_FLAG_WITH_COMMENT, IPSET_FLAG_WITH_COUNTERS, IPSET_FLAG_WITH_FORCEADD,
+    IPSET_FLAG_WITH_SKBINFO,
+};
 use super::set_type::{Component, SetType};
 use crate::netlink::MessageWriter;
 use std::net::IpAddr;
@@ -36,7 +39,10 @@ pub struct Element {
 impl Element {
     /// An IPv4/IPv6 address element (the common case in generated workloads).
     pub fn ip(address: IpAddr) -> Element {
-        Element { ip: Some(address), ..Element::default() }
+        Element {
+            ip: Some(address),
+            ..Element::default()
+        }
     }
 
     /// Parses `text` (e.g. "10.0.0.1,tcp:80") and its trailing option words.
@@ -65,7 +71,8 @@ impl Element {
                 }
                 Component::Port => {
                     let (proto, port, port_to) = parse_port(field)?;
-                    (element.proto, element.port, element.port_to) = (Some(proto), Some(port), port_to);
+                    (element.proto, element.port, element.port_to) =
+                        (Some(proto), Some(port), port_to);
                 }
                 Component::Mark => element.mark = Some(parse_number(field, "mark")?),
                 Component::Iface => element.iface = Some(field.to_string()),
@@ -76,10 +83,15 @@ impl Element {
         let mut words = options.iter();
         while let Some(word) = words.next() {
             let mut value = |what: &str| {
-                words.next().cloned().ok_or_else(|| format!("option '{word}' needs a {what}"))
+                words
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("option '{word}' needs a {what}"))
             };
             match word.as_str() {
-                "timeout" => element.timeout = Some(parse_number(&value("number of seconds")?, "timeout")?),
+                "timeout" => {
+                    element.timeout = Some(parse_number(&value("number of seconds")?, "timeout")?)
+                }
                 "nomatch" => element.nomatch = true,
                 "comment" => element.comment = Some(value("text")?),
                 "packets" => element.packets = Some(parse_number(&value("number")?, "packets")?),
@@ -143,7 +155,8 @@ impl Element {
         if let Some(timeout) = self.timeout {
             w.attr_u32_be(data::TIMEOUT, timeout);
         }
-        let cadt_flags = if self.nomatch { IPSET_FLAG_NOMATCH } else { 0 } | if self.before { 1 } else { 0 };
+        let cadt_flags =
+            if self.nomatch { IPSET_FLAG_NOMATCH } else { 0 } | if self.before { 1 } else { 0 };
         if cadt_flags != 0 {
             w.attr_u32_be(data::CADT_FLAGS, cadt_flags);
         }
@@ -151,10 +164,16 @@ impl Element {
             w.attr_str(data::COMMENT, comment);
         }
         if let Some(packets) = self.packets {
-            w.attr_bytes(data::PACKETS | netlink_packet_core::NLA_F_NET_BYTEORDER, &packets.to_be_bytes());
+            w.attr_bytes(
+                data::PACKETS | netlink_packet_core::NLA_F_NET_BYTEORDER,
+                &packets.to_be_bytes(),
+            );
         }
         if let Some(bytes) = self.bytes {
-            w.attr_bytes(data::BYTES | netlink_packet_core::NLA_F_NET_BYTEORDER, &bytes.to_be_bytes());
+            w.attr_bytes(
+                data::BYTES | netlink_packet_core::NLA_F_NET_BYTEORDER,
+                &bytes.to_be_bytes(),
+            );
         }
         w.attr_u32_be(data::LINENO, lineno);
         w.nest_end(nest);
@@ -185,7 +204,10 @@ pub struct CreateOptions {
 
 impl CreateOptions {
     pub fn ipv4() -> CreateOptions {
-        CreateOptions { family: NFPROTO_IPV4, ..CreateOptions::default() }
+        CreateOptions {
+            family: NFPROTO_IPV4,
+            ..CreateOptions::default()
+        }
     }
 
     /// Parses the words after `create NAME TYPE`.
@@ -197,20 +219,29 @@ impl CreateOptions {
         let mut words = options.iter();
         while let Some(word) = words.next() {
             let mut value = |what: &str| {
-                words.next().cloned().ok_or_else(|| format!("option '{word}' needs a {what}"))
+                words
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("option '{word}' needs a {what}"))
             };
             match word.as_str() {
                 "family" => {
                     o.family = match value("family (inet or inet6)")?.as_str() {
                         "inet" | "ipv4" => NFPROTO_IPV4,
                         "inet6" | "ipv6" => NFPROTO_IPV6,
-                        other => return Err(format!("unknown family '{other}' (expected inet or inet6)")),
+                        other => {
+                            return Err(format!(
+                                "unknown family '{other}' (expected inet or inet6)"
+                            ));
+                        }
                     }
                 }
                 "hashsize" => o.hashsize = Some(parse_number(&value("number")?, "hashsize")?),
                 "maxelem" => o.maxelem = Some(parse_number(&value("number")?, "maxelem")?),
                 "bucketsize" => o.bucketsize = Some(parse_number(&value("number")?, "bucketsize")?),
-                "timeout" => o.timeout = Some(parse_number(&value("number of seconds")?, "timeout")?),
+                "timeout" => {
+                    o.timeout = Some(parse_number(&value("number of seconds")?, "timeout")?)
+                }
                 "netmask" => o.netmask = Some(parse_number(&value("prefix length")?, "netmask")?),
                 "markmask" => o.markmask = Some(parse_number(&value("number")?, "markmask")?),
                 "size" => o.size = Some(parse_number(&value("number")?, "size")?),
@@ -289,8 +320,14 @@ impl CreateOptions {
 fn encode_ip(w: &mut MessageWriter, kind: u16, ip: IpAddr) {
     let nest = w.nest_begin(kind);
     match ip {
-        IpAddr::V4(v4) => w.attr_bytes(ipaddr::IPV4 | netlink_packet_core::NLA_F_NET_BYTEORDER, &v4.octets()),
-        IpAddr::V6(v6) => w.attr_bytes(ipaddr::IPV6 | netlink_packet_core::NLA_F_NET_BYTEORDER, &v6.octets()),
+        IpAddr::V4(v4) => w.attr_bytes(
+            ipaddr::IPV4 | netlink_packet_core::NLA_F_NET_BYTEORDER,
+            &v4.octets(),
+        ),
+        IpAddr::V6(v6) => w.attr_bytes(
+            ipaddr::IPV6 | netlink_packet_core::NLA_F_NET_BYTEORDER,
+            &v6.octets(),
+        ),
     }
     w.nest_end(nest);
 }
@@ -301,7 +338,11 @@ fn parse_address(text: &str) -> Result<(IpAddr, Option<IpAddr>, Option<u8>), Str
     if let Some((ip, prefix)) = text.split_once('/') {
         let ip: IpAddr = ip.parse().map_err(|_| bad("an IP address"))?;
         let max = if ip.is_ipv4() { 32 } else { 128 };
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= max).ok_or_else(|| bad("a valid prefix"))?;
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| bad("a valid prefix"))?;
         return Ok((ip, None, Some(prefix)));
     }
     if let Some((from, to)) = text.split_once('-') {
@@ -323,9 +364,16 @@ fn parse_port(text: &str) -> Result<(u8, u16, Option<u16>), String> {
         "udp" => libc::IPPROTO_UDP as u8,
         "sctp" => libc::IPPROTO_SCTP as u8,
         "udplite" => libc::IPPROTO_UDPLITE as u8,
-        other => return Err(format!("unsupported protocol '{other}' in '{text}' (tcp, udp, sctp, udplite)")),
+        other => {
+            return Err(format!(
+                "unsupported protocol '{other}' in '{text}' (tcp, udp, sctp, udplite)"
+            ));
+        }
     };
-    let number = |p: &str| p.parse::<u16>().map_err(|_| format!("'{text}' is not a port number (0-65535)"));
+    let number = |p: &str| {
+        p.parse::<u16>()
+            .map_err(|_| format!("'{text}' is not a port number (0-65535)"))
+    };
     match ports.split_once('-') {
         Some((from, to)) => Ok((proto, number(from)?, Some(number(to)?))),
         None => Ok((proto, number(ports)?, None)),
@@ -339,14 +387,17 @@ fn parse_mac(text: &str) -> Result<[u8; 6], String> {
         return Err(format!("'{text}' is not a MAC address"));
     }
     for (byte, part) in mac.iter_mut().zip(parts) {
-        *byte = u8::from_str_radix(part, 16).map_err(|_| format!("'{text}' is not a MAC address"))?;
+        *byte =
+            u8::from_str_radix(part, 16).map_err(|_| format!("'{text}' is not a MAC address"))?;
     }
     Ok(mac)
 }
 
 fn parse_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
     let parsed = if let Some(hex) = text.strip_prefix("0x") {
-        u64::from_str_radix(hex, 16).ok().and_then(|v| v.to_string().parse().ok())
+        u64::from_str_radix(hex, 16)
+            .ok()
+            .and_then(|v| v.to_string().parse().ok())
     } else {
         text.parse().ok()
     };
@@ -375,19 +426,46 @@ mod tests {
     #[test]
     fn rejects_malformed_elements_with_reasons() {
         let t = SetType::parse("hash:ip,port").unwrap();
-        assert!(Element::parse(&t, "10.0.0.1", &[]).unwrap_err().contains("2"));
-        assert!(Element::parse(&t, "10.0.0.1,tcp:99999", &[]).unwrap_err().contains("port"));
-        assert!(Element::parse(&t, "10.0.0.300,80", &[]).unwrap_err().contains("IP address"));
-        assert!(Element::parse(&t, "10.0.0.1,80", &words("timeout")).unwrap_err().contains("needs"));
-        assert!(Element::parse(&t, "10.0.0.1,80", &words("frobnicate")).unwrap_err().contains("frobnicate"));
+        assert!(
+            Element::parse(&t, "10.0.0.1", &[])
+                .unwrap_err()
+                .contains("2")
+        );
+        assert!(
+            Element::parse(&t, "10.0.0.1,tcp:99999", &[])
+                .unwrap_err()
+                .contains("port")
+        );
+        assert!(
+            Element::parse(&t, "10.0.0.300,80", &[])
+                .unwrap_err()
+                .contains("IP address")
+        );
+        assert!(
+            Element::parse(&t, "10.0.0.1,80", &words("timeout"))
+                .unwrap_err()
+                .contains("needs")
+        );
+        assert!(
+            Element::parse(&t, "10.0.0.1,80", &words("frobnicate"))
+                .unwrap_err()
+                .contains("frobnicate")
+        );
     }
 
     #[test]
     fn create_options() {
         let t = SetType::parse("hash:ip").unwrap();
-        let o = CreateOptions::parse(&t, &words("family inet6 hashsize 1024 maxelem 65536 timeout 0 counters")).unwrap();
+        let o = CreateOptions::parse(
+            &t,
+            &words("family inet6 hashsize 1024 maxelem 65536 timeout 0 counters"),
+        )
+        .unwrap();
         assert_eq!(o.family, NFPROTO_IPV6);
-        assert_eq!((o.hashsize, o.maxelem, o.timeout), (Some(1024), Some(65536), Some(0)));
+        assert_eq!(
+            (o.hashsize, o.maxelem, o.timeout),
+            (Some(1024), Some(65536), Some(0))
+        );
         assert_eq!(o.cadt_flags, IPSET_FLAG_WITH_COUNTERS);
         assert!(CreateOptions::parse(&t, &words("family ipx")).is_err());
     }

@@ -25,7 +25,9 @@ pub fn ipset_error_name(code: i32) -> Option<&'static str> {
         4115 => "IPSET_ERR_BITMASK_NETMASK_EXCL",
         // Type-specific codes start at 4352; their meaning depends on the set type.
         4352 => "IPSET_ERR_TYPE_SPECIFIC (hash: HASH_FULL, bitmap: BITMAP_RANGE, list:set: NAME)",
-        4353 => "IPSET_ERR_TYPE_SPECIFIC+1 (hash: HASH_ELEM, bitmap: BITMAP_RANGE_SIZE, list:set: LOOP)",
+        4353 => {
+            "IPSET_ERR_TYPE_SPECIFIC+1 (hash: HASH_ELEM, bitmap: BITMAP_RANGE_SIZE, list:set: LOOP)"
+        }
         4354 => "IPSET_ERR_TYPE_SPECIFIC+2 (hash: INVALID_PROTO, list:set: BEFORE)",
         4355 => "IPSET_ERR_TYPE_SPECIFIC+3 (hash: MISSING_PROTO, list:set: NAMEREF)",
         4356 => "IPSET_ERR_TYPE_SPECIFIC+4 (hash: HASH_RANGE_UNSUPPORTED, list:set: LIST_FULL)",

@@ -2,7 +2,7 @@
 //! `MessageWriter`, byte-compatible with what the `ipset` tool sends (see the golden tests).
 
 use super::element::{CreateOptions, Element};
-use super::protocol::{attr, Command, IPSET_FLAG_LIST_HEADER, IPSET_PROTOCOL, NFGENMSG_IPV4};
+use super::protocol::{Command, IPSET_FLAG_LIST_HEADER, IPSET_PROTOCOL, NFGENMSG_IPV4, attr};
 use crate::netlink::MessageWriter;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
 
@@ -63,7 +63,12 @@ pub fn create(
     exist: Exist,
     ack: Ack,
 ) {
-    begin(w, Command::Create, flags(ack, NLM_F_CREATE | excl(exist)), sequence);
+    begin(
+        w,
+        Command::Create,
+        flags(ack, NLM_F_CREATE | excl(exist)),
+        sequence,
+    );
     w.attr_str(attr::SETNAME, set_name);
     w.attr_str(attr::TYPENAME, type_name);
     w.attr_u8(attr::REVISION, revision);
@@ -73,7 +78,13 @@ pub fn create(
 }
 
 /// IPSET_CMD_DESTROY of one set, or of every set when `set_name` is `None`.
-pub fn destroy(w: &mut MessageWriter, sequence: u32, set_name: Option<&str>, exist: Exist, ack: Ack) {
+pub fn destroy(
+    w: &mut MessageWriter,
+    sequence: u32,
+    set_name: Option<&str>,
+    exist: Exist,
+    ack: Ack,
+) {
     begin(w, Command::Destroy, flags(ack, excl(exist)), sequence);
     if let Some(name) = set_name {
         w.attr_str(attr::SETNAME, name);
@@ -120,7 +131,10 @@ pub fn add_or_del(
     exist: Exist,
     ack: Ack,
 ) {
-    debug_assert!(matches!(command, Command::Add | Command::Del | Command::Test));
+    debug_assert!(matches!(
+        command,
+        Command::Add | Command::Del | Command::Test
+    ));
     begin(w, command, flags(ack, excl(exist)), sequence);
     w.attr_str(attr::SETNAME, set_name);
     if let [element] = elements {
@@ -146,7 +160,13 @@ pub fn save(w: &mut MessageWriter, sequence: u32, set_name: Option<&str>) {
     dump_request(w, Command::Save, sequence, set_name, false);
 }
 
-fn dump_request(w: &mut MessageWriter, command: Command, sequence: u32, set_name: Option<&str>, header_only: bool) {
+fn dump_request(
+    w: &mut MessageWriter,
+    command: Command,
+    sequence: u32,
+    set_name: Option<&str>,
+    header_only: bool,
+) {
     begin(w, command, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP, sequence);
     if let Some(name) = set_name {
         w.attr_str(attr::SETNAME, name);

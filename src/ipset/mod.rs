@@ -13,3 +13,5 @@ pub mod sockopt;
 pub mod workloads;
 
 pub use client::IpsetSession;
+pub mod kube_router;
+pub mod replay;

@@ -13,15 +13,35 @@ use std::path::Path;
 /// One parsed command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RestoreCommand {
-    Create { set: String, set_type: SetType, options: CreateOptions },
-    Add { set: String, element: Element },
-    Del { set: String, element: Element },
-    Swap { first: String, second: String },
-    Rename { from: String, to: String },
+    Create {
+        set: String,
+        set_type: SetType,
+        options: CreateOptions,
+    },
+    Add {
+        set: String,
+        element: Element,
+    },
+    Del {
+        set: String,
+        element: Element,
+    },
+    Swap {
+        first: String,
+        second: String,
+    },
+    Rename {
+        from: String,
+        to: String,
+    },
     /// `None` flushes every set.
-    Flush { set: Option<String> },
+    Flush {
+        set: Option<String>,
+    },
     /// `None` destroys every set.
-    Destroy { set: Option<String> },
+    Destroy {
+        set: Option<String>,
+    },
 }
 
 impl RestoreCommand {
@@ -113,7 +133,9 @@ pub fn parse(path: &Path, text: &str, exist_everywhere: bool) -> Result<Vec<Rest
         let mut words = tokenize(raw).map_err(bad)?;
         let exist_flag = words.iter().any(|w| w == "-exist" || w == "-!");
         words.retain(|w| w != "-exist" && w != "-!");
-        let Some(verb) = words.first().cloned() else { continue };
+        let Some(verb) = words.first().cloned() else {
+            continue;
+        };
         if verb.starts_with('#') {
             continue;
         }
@@ -122,7 +144,11 @@ pub fn parse(path: &Path, text: &str, exist_everywhere: bool) -> Result<Vec<Rest
         }
         let args = &words[1..];
         let command = parse_command(&verb, args, &mut types).map_err(bad)?;
-        out.push(RestoreLine { line, command, exist: exist_flag || exist_everywhere });
+        out.push(RestoreLine {
+            line,
+            command,
+            exist: exist_flag || exist_everywhere,
+        });
     }
     Ok(out)
 }
@@ -151,7 +177,11 @@ fn parse_command(
             let set_type = SetType::parse(&args[1])?;
             let options = CreateOptions::parse(&set_type, &args[2..])?;
             types.entry(set.clone()).or_insert_with(|| set_type.clone());
-            Ok(RestoreCommand::Create { set, set_type, options })
+            Ok(RestoreCommand::Create {
+                set,
+                set_type,
+                options,
+            })
         }
         "add" | "-A" | "a" | "del" | "-D" | "d" => {
             need(2, "a set name and an element")?;
@@ -180,9 +210,9 @@ fn parse_command(
             types.insert(to.clone(), t);
             Ok(RestoreCommand::Rename { from, to })
         }
-        "flush" | "-F" | "f" => {
-            Ok(RestoreCommand::Flush { set: args.first().map(|s| checked_name(s)).transpose()? })
-        }
+        "flush" | "-F" | "f" => Ok(RestoreCommand::Flush {
+            set: args.first().map(|s| checked_name(s)).transpose()?,
+        }),
         "destroy" | "-X" | "x" => {
             let set = args.first().map(|s| checked_name(s)).transpose()?;
             match &set {
@@ -201,7 +231,10 @@ fn parse_command(
 
 fn checked_name(name: &str) -> std::result::Result<String, String> {
     if name.is_empty() || name.len() >= IPSET_MAXNAMELEN {
-        return Err(format!("set name '{name}' must be 1 to {} bytes long", IPSET_MAXNAMELEN - 1));
+        return Err(format!(
+            "set name '{name}' must be 1 to {} bytes long",
+            IPSET_MAXNAMELEN - 1
+        ));
     }
     Ok(name.to_string())
 }
@@ -265,23 +298,32 @@ mod tests {
         assert_eq!(lines[1].line, 2);
         assert!(lines[4].exist && !lines[3].exist);
         match &lines[5].command {
-            RestoreCommand::Add { element, .. } => assert_eq!(element.comment.as_deref(), Some("two words")),
+            RestoreCommand::Add { element, .. } => {
+                assert_eq!(element.comment.as_deref(), Some("two words"))
+            }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn errors_name_file_and_line() {
-        let err = parse_text("create A hash:ip\nadd A 10.0.0.300\n").unwrap_err().to_string();
+        let err = parse_text("create A hash:ip\nadd A 10.0.0.300\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("test.restore:2: "), "{err}");
         assert!(err.contains("10.0.0.300"), "{err}");
         let err = parse_text("create A hash:ipx\n").unwrap_err().to_string();
-        assert!(err.starts_with("test.restore:1: ") && err.contains("ipx"), "{err}");
+        assert!(
+            err.starts_with("test.restore:1: ") && err.contains("ipx"),
+            "{err}"
+        );
         let err = parse_text("add Z 10.0.0.1\n").unwrap_err().to_string();
         assert!(err.contains("not created earlier"), "{err}");
         let err = parse_text("frob A\n").unwrap_err().to_string();
         assert!(err.contains("unknown command 'frob'"), "{err}");
-        let err = parse_text("create A hash:ip\nadd A 10.0.0.1 comment \"open\n").unwrap_err().to_string();
+        let err = parse_text("create A hash:ip\nadd A 10.0.0.1 comment \"open\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(":2: unterminated"), "{err}");
         let long = "x".repeat(40);
         assert!(parse_text(&format!("create {long} hash:ip\n")).is_err());

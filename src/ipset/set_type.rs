@@ -29,11 +29,13 @@ pub struct SetType {
 impl SetType {
     /// Parses a type name; errors name the unknown part.
     pub fn parse(name: &str) -> Result<SetType, String> {
-        let (method, fields) = name
-            .split_once(':')
-            .ok_or_else(|| format!("set type '{name}' must look like method:fields, e.g. hash:ip"))?;
+        let (method, fields) = name.split_once(':').ok_or_else(|| {
+            format!("set type '{name}' must look like method:fields, e.g. hash:ip")
+        })?;
         if !matches!(method, "hash" | "bitmap" | "list") {
-            return Err(format!("unknown set type '{name}': method must be hash, bitmap or list"));
+            return Err(format!(
+                "unknown set type '{name}': method must be hash, bitmap or list"
+            ));
         }
         let components = fields
             .split(',')
@@ -45,10 +47,16 @@ impl SetType {
                 "iface" => Ok(Component::Iface),
                 "mac" => Ok(Component::Mac),
                 "set" if method == "list" => Ok(Component::SetName),
-                other => Err(format!("unknown set type '{name}': no element field '{other}'")),
+                other => Err(format!(
+                    "unknown set type '{name}': no element field '{other}'"
+                )),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(SetType { name: name.to_string(), method: method.to_string(), components })
+        Ok(SetType {
+            name: name.to_string(),
+            method: method.to_string(),
+            components,
+        })
     }
 
     pub fn is_list(&self) -> bool {
@@ -67,9 +75,16 @@ mod tests {
     #[test]
     fn parses_known_types_and_rejects_others() {
         let t = SetType::parse("hash:ip,port,net").unwrap();
-        assert_eq!(t.components, vec![Component::Ip, Component::Port, Component::Net]);
+        assert_eq!(
+            t.components,
+            vec![Component::Ip, Component::Port, Component::Net]
+        );
         assert!(SetType::parse("list:set").unwrap().is_list());
-        assert!(SetType::parse("hash:bogus").unwrap_err().contains("no element field 'bogus'"));
+        assert!(
+            SetType::parse("hash:bogus")
+                .unwrap_err()
+                .contains("no element field 'bogus'")
+        );
         assert!(SetType::parse("tree:ip").unwrap_err().contains("method"));
         assert!(SetType::parse("hash").is_err());
     }

@@ -1,7 +1,9 @@
 //! Set look-ups by name through `getsockopt(SOL_IP, SO_IP_SET)`: what iptables does for every
 //! `-m set` rule (twice per rule in `iptables-save`). The kernel scans the set table linearly.
 
-use super::protocol::{IPSET_MAXNAMELEN, IP_SET_OP_GET_FNAME, IP_SET_OP_VERSION, IPSET_PROTOCOL, SO_IP_SET};
+use super::protocol::{
+    IP_SET_OP_GET_FNAME, IP_SET_OP_VERSION, IPSET_MAXNAMELEN, IPSET_PROTOCOL, SO_IP_SET,
+};
 use crate::error::{KcanaryError, Result};
 use crate::netlink::errno_name;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -23,7 +25,12 @@ impl GetSetFamilyRequest {
         let mut name_or_index = [0u8; IPSET_MAXNAMELEN];
         let len = name.len().min(IPSET_MAXNAMELEN - 1);
         name_or_index[..len].copy_from_slice(&name.as_bytes()[..len]);
-        GetSetFamilyRequest { op: IP_SET_OP_GET_FNAME, version: u32::from(IPSET_PROTOCOL), family: 0, name_or_index }
+        GetSetFamilyRequest {
+            op: IP_SET_OP_GET_FNAME,
+            version: u32::from(IPSET_PROTOCOL),
+            family: 0,
+            name_or_index,
+        }
     }
 
     /// The set index the kernel returned (65535 = not found).
@@ -40,7 +47,13 @@ pub struct SetLookupSocket {
 impl SetLookupSocket {
     pub fn open() -> Result<SetLookupSocket> {
         // SAFETY: plain socket(2) call; the returned fd is owned below.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::IPPROTO_RAW,
+            )
+        };
         if fd < 0 {
             let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
             return Err(KcanaryError::Permission(format!(
@@ -49,7 +62,9 @@ impl SetLookupSocket {
             )));
         }
         // SAFETY: fd was just returned by socket(2) and is not owned elsewhere.
-        let socket = SetLookupSocket { fd: unsafe { OwnedFd::from_raw_fd(fd) } };
+        let socket = SetLookupSocket {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        };
         socket.check_version()?;
         Ok(socket)
     }
@@ -60,11 +75,20 @@ impl SetLookupSocket {
         let mut len = std::mem::size_of_val(&request) as libc::socklen_t;
         // SAFETY: request is a live 8-byte buffer matching struct ip_set_req_version.
         let rc = unsafe {
-            libc::getsockopt(self.fd.as_raw_fd(), libc::SOL_IP, SO_IP_SET, request.as_mut_ptr().cast(), &mut len)
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_IP,
+                SO_IP_SET,
+                request.as_mut_ptr().cast(),
+                &mut len,
+            )
         };
         if rc != 0 {
             let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-            return Err(KcanaryError::Kernel(format!("SO_IP_SET version query failed: {}", errno_name(errno))));
+            return Err(KcanaryError::Kernel(format!(
+                "SO_IP_SET version query failed: {}",
+                errno_name(errno)
+            )));
         }
         Ok(())
     }
@@ -84,6 +108,10 @@ impl SetLookupSocket {
                 &mut len,
             )
         };
-        if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)) }
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        }
     }
 }

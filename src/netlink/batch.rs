@@ -43,7 +43,10 @@ pub fn send_batched(
         writer.add_flags(last_start, NLM_F_ACK);
         let outcome = socket.batch(writer.bytes(), last_sequence)?;
         for (failed_sequence, error) in outcome.errors {
-            failures.push((first_index + failed_sequence.wrapping_sub(first_sequence) as usize, error));
+            failures.push((
+                first_index + failed_sequence.wrapping_sub(first_sequence) as usize,
+                error,
+            ));
         }
     }
     Ok(failures)

@@ -9,6 +9,6 @@ pub mod socket;
 pub mod writer;
 
 pub use batch::send_batched;
-pub use errno::{errno_name, KernelError};
+pub use errno::{KernelError, errno_name};
 pub use socket::{BatchOutcome, NetlinkSocket};
 pub use writer::MessageWriter;
