@@ -23,7 +23,7 @@ fn in_netns<T: Send + 'static>(f: impl FnOnce(&mut IpsetSession) -> T + Send + '
 #[test]
 fn workloads_run_in_their_own_namespace() {
     let host = current_netns_inode().unwrap();
-    let inner = in_fresh_netns(|| current_netns_inode()).unwrap();
+    let inner = in_fresh_netns(current_netns_inode).unwrap();
     assert_ne!(host, inner);
     assert_eq!(
         current_netns_inode().unwrap(),
