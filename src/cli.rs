@@ -30,6 +30,9 @@ pub enum Command {
     /// Replay an `ipset save` / `ipset restore` file in a fresh network namespace and report
     /// latency per command kind.
     Replay(ReplayArgs),
+    /// Write a generated workload file to stdout (e.g. a kube-router-style ipset sync to
+    /// replay with `kcanary replay` or `ipset restore`).
+    Generate(GenerateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,4 +78,23 @@ pub struct ReplayArgs {
     /// Where to write the results JSON (none when not given).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[arg(value_enum)]
+    pub what: Generated,
+    /// Sets to keep in sync.
+    #[arg(long, default_value_t = 6000)]
+    pub sets: usize,
+    /// Elements per set (at most 64).
+    #[arg(long, default_value_t = 4)]
+    pub entries: usize,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Generated {
+    /// One kube-router ipset sync (run it with `-exist`, as kube-router does).
+    KubeRouterSync,
 }

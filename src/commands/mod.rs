@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod generate;
 mod list;
 mod replay;
 mod run;
@@ -12,5 +13,6 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Run(args) => run::execute(args),
         Command::List(args) => list::execute(args),
         Command::Replay(args) => replay::execute(args),
+        Command::Generate(args) => generate::execute(args),
     }
 }
