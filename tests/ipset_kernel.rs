@@ -125,3 +125,31 @@ fn exist_makes_duplicates_silent() {
         assert_eq!(s.list(Some("kc-a")).unwrap()[0].elements.len(), 1);
     });
 }
+
+#[test]
+fn generated_kube_router_sync_replays_into_the_expected_sets() {
+    use kcanary::ipset::kube_router;
+    use kcanary::ipset::replay::ReplayMode;
+    use kcanary::ipset::restore_file;
+    let text = kube_router::sync_file(200, 5);
+    let lines = restore_file::parse(std::path::Path::new("sync"), &text, true).unwrap();
+    for mode in [ReplayMode::PerCommand, ReplayMode::Batched] {
+        let lines = lines.clone();
+        let listed = in_netns(move |s| {
+            for _ in 0..2 {
+                kcanary::ipset::workloads::replay_lines(s, std::path::Path::new("sync"), &lines, mode).unwrap();
+            }
+            s.list(None).unwrap()
+        });
+        assert_eq!(listed.len(), 200, "TMP set destroyed, every synced set present ({mode:?})");
+        for (i, set) in listed.iter().enumerate() {
+            assert_eq!(set.name, kube_router::set_name(i));
+            assert_eq!(set.type_name, "hash:ip");
+            let mut elements = set.elements.clone();
+            elements.sort();
+            let mut expected = kube_router::expected_elements(i, 5);
+            expected.sort();
+            assert_eq!(elements, expected, "{}", set.name);
+        }
+    }
+}

@@ -16,7 +16,7 @@ use crate::netlink::KernelError;
 use crate::workload::Workload;
 use std::sync::OnceLock;
 
-pub use replay::ReplayWorkload;
+pub use replay::{replay_lines, ReplayWorkload};
 
 pub static ALL: &[&dyn Workload] = &[
     &create::CreateSets,
