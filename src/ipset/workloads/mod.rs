@@ -16,7 +16,7 @@ use crate::netlink::KernelError;
 use crate::workload::Workload;
 use std::sync::OnceLock;
 
-pub use replay::{replay_lines, ReplayWorkload};
+pub use replay::{ReplayWorkload, replay_lines};
 
 pub static ALL: &[&dyn Workload] = &[
     &create::CreateSets,
