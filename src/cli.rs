@@ -30,6 +30,9 @@ pub enum Command {
     /// Replay an `ipset save` / `ipset restore` file in a fresh network namespace and report
     /// latency per command kind.
     Replay(ReplayArgs),
+    /// Write a generated workload file to stdout (e.g. a kube-router-style ipset sync to
+    /// replay with `kcanary replay` or `ipset restore`).
+    Generate(GenerateArgs),
     /// Boot kernels under QEMU and run scenarios inside them; with two kernels, run rounds
     /// alternately and compare the second against the first.
     Vm(VmArgs),
@@ -87,6 +90,24 @@ pub struct ReplayArgs {
     pub out: Option<PathBuf>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[arg(value_enum)]
+    pub what: Generated,
+    /// Sets to keep in sync.
+    #[arg(long, default_value_t = 6000)]
+    pub sets: usize,
+    /// Elements per set (at most 64).
+    #[arg(long, default_value_t = 4)]
+    pub entries: usize,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Generated {
+    /// One kube-router ipset sync (run it with `-exist`, as kube-router does).
+    KubeRouterSync,
+}
 /// How the VM is run; shared by `vm` and `bisect-step`.
 #[derive(Debug, clap::Args)]
 pub struct VmRunArgs {

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod bisect_step;
+mod generate;
 mod list;
 mod replay;
 mod run;
@@ -14,6 +15,7 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Run(args) => run::execute(args),
         Command::List(args) => list::execute(args),
         Command::Replay(args) => replay::execute(args),
+        Command::Generate(args) => generate::execute(args),
         Command::Vm(args) => vm::execute(args),
         Command::BisectStep(args) => bisect_step::execute(args),
         Command::GuestInit => vm::guest_init(),

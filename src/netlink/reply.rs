@@ -1,6 +1,6 @@
 //! Walking what the kernel sent back: netlink messages in a datagram, attributes in a message.
 
-use netlink_packet_core::{NetlinkBuffer, NlaBuffer, NlasIterator, NLMSG_DONE, NLMSG_ERROR};
+use netlink_packet_core::{NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NlaBuffer, NlasIterator};
 
 /// One netlink message from a received datagram.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +23,10 @@ impl<'a> ReplyMessage<'a> {
 
     /// For an NLMSG_ERROR message: the positive error code (0 for a plain ack).
     pub fn error_code(&self) -> i32 {
-        self.payload.get(0..4).map(|b| -i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0)
+        self.payload
+            .get(0..4)
+            .map(|b| -i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0)
     }
 
     /// For an NLMSG_ERROR message: the extended-ack text (NLMSGERR_ATTR_MSG), if any.
@@ -37,21 +40,36 @@ impl<'a> ReplyMessage<'a> {
         let echoed_len = if capped {
             16
         } else {
-            self.payload.get(4..8).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)?
+            self.payload
+                .get(4..8)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)?
         };
         let tlvs = self.payload.get(4 + ((echoed_len + 3) & !3)..)?;
-        attributes(tlvs).find(|a| a.kind() == NLMSGERR_ATTR_MSG).map(|a| {
-            String::from_utf8_lossy(a.value()).trim_end_matches('\0').to_string()
-        })
+        attributes(tlvs)
+            .find(|a| a.kind() == NLMSGERR_ATTR_MSG)
+            .map(|a| {
+                String::from_utf8_lossy(a.value())
+                    .trim_end_matches('\0')
+                    .to_string()
+            })
     }
 }
 
 /// Iterates over the netlink messages in `datagram`, stopping at the first malformed one.
+/// Allocates nothing.
 pub fn messages(datagram: &[u8]) -> impl Iterator<Item = ReplyMessage<'_>> {
     let mut rest = datagram;
     std::iter::from_fn(move || {
-        let buffer = NetlinkBuffer::new_checked(rest).ok()?;
+        // Bounds are checked here rather than with `new_checked`, whose error path formats a
+        // String: this runs inside timed regions, where nothing may allocate.
+        if rest.len() < 16 {
+            return None;
+        }
+        let buffer = NetlinkBuffer::new(rest);
         let length = buffer.length() as usize;
+        if length < 16 || length > rest.len() {
+            return None;
+        }
         let message = ReplyMessage {
             message_type: buffer.message_type(),
             flags: buffer.flags(),
@@ -71,16 +89,51 @@ pub fn attributes(bytes: &[u8]) -> impl Iterator<Item = NlaBuffer<&[u8]>> {
 
 /// Reads a big-endian u32 attribute value (ipset and IPVS counters).
 pub fn be_u32(value: &[u8]) -> Option<u32> {
-    value.get(0..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    value
+        .get(0..4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Reads a host-endian u32 attribute value.
 pub fn ne_u32(value: &[u8]) -> Option<u32> {
-    value.get(0..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    value
+        .get(0..4)
+        .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Reads a NUL-terminated string attribute value.
 pub fn c_string(value: &[u8]) -> String {
     let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
     String::from_utf8_lossy(&value[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_messages_and_stops_at_garbage() {
+        let mut datagram = Vec::new();
+        for sequence in [7u32, 8] {
+            datagram.extend_from_slice(&20u32.to_ne_bytes());
+            datagram.extend_from_slice(&2u16.to_ne_bytes());
+            datagram.extend_from_slice(&0u16.to_ne_bytes());
+            datagram.extend_from_slice(&sequence.to_ne_bytes());
+            datagram.extend_from_slice(&0u32.to_ne_bytes());
+            datagram.extend_from_slice(&(-17i32).to_ne_bytes());
+        }
+        datagram.extend_from_slice(&[0xff; 7]);
+        let seen: Vec<(u32, i32)> = messages(&datagram)
+            .map(|m| (m.sequence, m.error_code()))
+            .collect();
+        assert_eq!(seen, vec![(7, 17), (8, 17)]);
+        assert_eq!(messages(&[]).count(), 0);
+        let mut lying = datagram[..20].to_vec();
+        lying[0] = 200;
+        assert_eq!(
+            messages(&lying).count(),
+            0,
+            "a length beyond the datagram is not trusted"
+        );
+    }
 }

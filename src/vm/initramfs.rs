@@ -27,7 +27,7 @@ pub fn find_guest_binary(explicit: Option<&Path>) -> Result<PathBuf> {
     let current = std::env::current_exe()
         .map_err(|e| KcanaryError::Io(format!("cannot find this executable: {e}")))?;
     let mut candidates = vec![current.clone()];
-    if let (Some(profile_dir), Some(name)) = (current.parent(), current.file_name()) {
+    if let Some(profile_dir) = current.parent() {
         let profile = profile_dir.file_name().unwrap_or_default();
         if let Some(target_dir) = profile_dir.parent() {
             // Tests run from target/<profile>/deps: look in target/<triple>/<profile> too.
@@ -40,7 +40,7 @@ pub fn find_guest_binary(explicit: Option<&Path>) -> Result<PathBuf> {
                 (target_dir, profile)
             };
             candidates.push(target_dir.join(STATIC_TARGET).join(profile).join("kcanary"));
-            candidates.push(target_dir.join(STATIC_TARGET).join("release").join(name));
+            candidates.push(target_dir.join(STATIC_TARGET).join("release").join("kcanary"));
         }
     }
     for candidate in &candidates {
