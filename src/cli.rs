@@ -141,6 +141,9 @@ pub struct VmRunArgs {
     /// Override the measured repetitions of every scenario.
     #[arg(long)]
     pub repetitions: Option<usize>,
+    /// Override a workload parameter of every scenario that has it: `--set sets=1000`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub overrides: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -22,6 +22,24 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
     } else {
         None
     };
+    if let Some(baseline) = &stored_baseline {
+        let expected_mode = if args.run.deterministic {
+            Some("qemu-tcg-icount")
+        } else {
+            match args.run.accel.as_str() {
+                "tcg" => Some("qemu-tcg"),
+                "kvm" => Some("qemu-kvm"),
+                _ => None,
+            }
+        };
+        let baseline_mode = baseline.environment.execution_mode.as_str();
+        if let Some(mode) = expected_mode.filter(|m| *m != baseline_mode) {
+            return Ok(abort(&format!(
+                "refusing to compare results of different execution modes: the baseline ran as \
+                 '{baseline_mode}', this step would run as '{mode}'"
+            )));
+        }
+    }
     let mut kernels = Vec::new();
     if stored_baseline.is_none() {
         kernels.push(args.baseline.clone());

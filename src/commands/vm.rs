@@ -4,6 +4,7 @@ use crate::cli::{VmArgs, VmRunArgs};
 use kcanary::error::{KcanaryError, Result, exit_code};
 use kcanary::report::table::results_table;
 use kcanary::vm::compare::compare_runs;
+use kcanary::vm::protocol::ScenarioOverrides;
 use kcanary::vm::session::{AccelChoice, KernelRun, SessionOptions, run_session};
 use std::time::Duration;
 
@@ -40,7 +41,10 @@ pub fn session_options(kernels: Vec<String>, rounds: usize, run: &VmRunArgs) -> 
         cpus: run.cpus.max(1),
         memory_mib: run.memory,
         guest_binary: run.guest_binary.clone(),
-        repetitions: run.repetitions,
+        overrides: ScenarioOverrides {
+            repetitions: run.repetitions,
+            set: run.overrides.clone(),
+        },
     }
 }
 

@@ -78,10 +78,9 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
             return outcome;
         }
     };
-    if let Some(repetitions) = config.repetitions {
-        scenarios
-            .iter_mut()
-            .for_each(|s| s.repetitions = repetitions);
+    if let Err(e) = super::session::apply_overrides(&mut scenarios, &config.overrides) {
+        outcome.error = Some(e.to_string());
+        return outcome;
     }
     outcome.uptime_at_workloads_s = uptime_s();
     log(&format!(

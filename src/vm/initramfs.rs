@@ -40,7 +40,12 @@ pub fn find_guest_binary(explicit: Option<&Path>) -> Result<PathBuf> {
                 (target_dir, profile)
             };
             candidates.push(target_dir.join(STATIC_TARGET).join(profile).join("kcanary"));
-            candidates.push(target_dir.join(STATIC_TARGET).join("release").join("kcanary"));
+            candidates.push(
+                target_dir
+                    .join(STATIC_TARGET)
+                    .join("release")
+                    .join("kcanary"),
+            );
         }
     }
     for candidate in &candidates {

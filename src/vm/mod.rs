@@ -16,5 +16,4 @@ pub mod merge;
 pub mod modules;
 pub mod protocol;
 pub mod qemu;
-pub mod selftest;
 pub mod session;

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub fn patterns_for_workload(workload: &str) -> &'static [&'static str] {
     let family = workload.split('.').next().unwrap_or_default();
     match family {
-        "ipset" | "selftest" => &["ip_set", "ip_set_*"],
+        "ipset" => &["ip_set", "ip_set_*"],
         "ipvs" => &[
             "ip_vs",
             "ip_vs_rr",

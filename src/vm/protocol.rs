@@ -28,8 +28,15 @@ pub struct GuestConfig {
     pub execution_mode: String,
     /// Module files in the initramfs, in load order.
     pub modules: Vec<String>,
-    /// Override of every scenario's measured repetitions.
+    pub overrides: ScenarioOverrides,
+}
+
+/// `--repetitions` and `--set NAME=VALUE` from the host command line, applied by the guest to
+/// the scenarios it resolves (the host applies them too, to reject typos before booting).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScenarioOverrides {
     pub repetitions: Option<usize>,
+    pub set: Vec<String>,
 }
 
 /// A module the guest could not load.

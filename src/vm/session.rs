@@ -6,7 +6,7 @@ use super::initramfs;
 use super::kernel::{self, Kernel};
 use super::merge::merge_rounds;
 use super::modules::{LoadPlan, ModuleTree, patterns_for_workload};
-use super::protocol::{GuestConfig, SCENARIO_DIR};
+use super::protocol::{GuestConfig, SCENARIO_DIR, ScenarioOverrides};
 use super::qemu::{self, Accel, BootSpec};
 use crate::error::{KcanaryError, Result};
 use crate::results::RunResults;
@@ -37,7 +37,7 @@ pub struct SessionOptions {
     pub cpus: usize,
     pub memory_mib: u32,
     pub guest_binary: Option<PathBuf>,
-    pub repetitions: Option<usize>,
+    pub overrides: ScenarioOverrides,
 }
 
 /// One boot's timings, for the summary and the README measurements.
@@ -71,7 +71,7 @@ struct GuestPayload {
     words: Vec<String>,
     scenario_files: Vec<(String, PathBuf)>,
     module_patterns: Vec<&'static str>,
-    repetitions: Option<usize>,
+    overrides: ScenarioOverrides,
 }
 
 impl GuestPayload {
@@ -82,7 +82,7 @@ impl GuestPayload {
             scenarios: self.words.clone(),
             execution_mode: accel.execution_mode().to_string(),
             modules: Vec::new(),
-            repetitions: self.repetitions,
+            overrides: self.overrides.clone(),
         };
         initramfs::build(
             &p.initramfs,
@@ -110,7 +110,8 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
                 .into(),
         ));
     }
-    let scenarios = resolve_scenarios(&options.scenarios)?;
+    let mut scenarios = resolve_scenarios(&options.scenarios)?;
+    apply_overrides(&mut scenarios, &options.overrides)?;
     let (words, scenario_files) = guest_scenario_words(&options.scenarios);
     let mut module_patterns: Vec<&'static str> = Vec::new();
     for scenario in &scenarios {
@@ -125,7 +126,7 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
         words,
         scenario_files,
         module_patterns,
-        repetitions: options.repetitions,
+        overrides: options.overrides.clone(),
     };
     let mut accel = match options.accel {
         _ if options.deterministic => Accel::TcgIcount,
@@ -385,4 +386,41 @@ pub fn resolve_scenarios(words: &[String]) -> Result<Vec<crate::scenario::Scenar
         }
     }
     Ok(scenarios)
+}
+
+/// Applies `--repetitions` and `--set NAME=VALUE` to every scenario that has the parameter; a
+/// `--set` no chosen scenario has is an error (a typo would otherwise go unnoticed). Same rules
+/// as `kcanary run`.
+pub fn apply_overrides(
+    scenarios: &mut [crate::scenario::Scenario],
+    overrides: &ScenarioOverrides,
+) -> Result<()> {
+    if let Some(repetitions) = overrides.repetitions {
+        if repetitions == 0 {
+            return Err(KcanaryError::Usage(
+                "--repetitions must be at least 1".into(),
+            ));
+        }
+        scenarios
+            .iter_mut()
+            .for_each(|s| s.repetitions = repetitions);
+    }
+    for assignment in &overrides.set {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| {
+            KcanaryError::Usage(format!("--set expects NAME=VALUE, got '{assignment}'"))
+        })?;
+        let mut used = false;
+        for s in scenarios.iter_mut() {
+            used |= s
+                .params
+                .override_from_text(s.workload.params(), name, value)
+                .map_err(|e| KcanaryError::Usage(format!("--set {assignment}: {e}")))?;
+        }
+        if !used {
+            return Err(KcanaryError::Usage(format!(
+                "--set {assignment}: no chosen scenario has a parameter '{name}'"
+            )));
+        }
+    }
+    Ok(())
 }
