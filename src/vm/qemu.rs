@@ -93,7 +93,9 @@ pub fn kernel_cmdline() -> String {
     "console=ttyS0 panic=-1 quiet rdinit=/init -- guest-init".to_string()
 }
 
-pub fn boot(spec: &BootSpec) -> Result<Boot, BootFailure> {
+/// Boots the VM. `relay` receives the guest's own status lines (scenario started, skipped,
+/// module failures) while it runs, so a long run shows progress.
+pub fn boot(spec: &BootSpec, relay: &dyn Fn(&str)) -> Result<Boot, BootFailure> {
     let fail = |message: String, accel_suspect| BootFailure {
         message,
         accel_suspect,
@@ -155,11 +157,13 @@ pub fn boot(spec: &BootSpec) -> Result<Boot, BootFailure> {
     let mut to_first_workload = None;
     let mut fatal_seen_at: Option<Instant> = None;
     let mut killed_for = None;
+    let mut relayed_bytes = 0;
     let status = loop {
         if let Ok(Some(status)) = child.try_wait() {
             break Some(status);
         }
         let log = std::fs::read(&spec.console_log).unwrap_or_default();
+        relayed_bytes += relay_guest_lines(&log[relayed_bytes..], relay);
         let findings = console::scan(&String::from_utf8_lossy(&log));
         if to_first_workload.is_none() && findings.workloads_started {
             to_first_workload = Some(started.elapsed());
@@ -240,4 +244,43 @@ fn indent(text: &str) -> String {
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Hands complete new `kcanary-guest:` lines to `relay`; returns the bytes consumed (up to the
+/// last complete line).
+fn relay_guest_lines(new: &[u8], relay: &dyn Fn(&str)) -> usize {
+    let Some(last_newline) = new.iter().rposition(|&b| b == b'\n') else {
+        return 0;
+    };
+    for line in String::from_utf8_lossy(&new[..last_newline]).lines() {
+        if let Some(text) = line.trim_end_matches('\r').strip_prefix("kcanary-guest: ") {
+            relay(text);
+        }
+    }
+    last_newline + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    #[test]
+    fn only_complete_guest_lines_are_relayed() {
+        let seen = RefCell::new(Vec::new());
+        let relay = |line: &str| seen.borrow_mut().push(line.to_string());
+        let log =
+            b"[ 1.0] kernel line\r\nkcanary-guest: ipset-list: skipped\r\nkcanary-guest: half";
+        let consumed = relay_guest_lines(log, &relay);
+        assert_eq!(*seen.borrow(), ["ipset-list: skipped"]);
+        assert_eq!(&log[consumed..], b"kcanary-guest: half");
+    }
+
+    #[test]
+    fn each_mode_has_its_own_name_and_icount_only_in_deterministic_mode() {
+        assert_eq!(Accel::TcgIcount.execution_mode(), "qemu-tcg-icount");
+        assert!(Accel::TcgIcount.qemu_args().contains(&"shift=0,sleep=off"));
+        assert!(!Accel::Tcg.qemu_args().contains(&"-icount"));
+        assert!(kernel_cmdline().ends_with("-- guest-init"));
+    }
 }

@@ -224,7 +224,9 @@ fn run_rounds(
                 console_log: p.dir.join(format!("round-{round}.console.log")),
                 results_capture: p.dir.join(format!("round-{round}.serial1")),
             };
-            match qemu::boot(&spec) {
+            let label = p.kernel.label.clone();
+            let relay = |line: &str| status(&format!("{label}: guest: {line}"));
+            match qemu::boot(&spec, &relay) {
                 Ok(boot) => {
                     let console_log = spec.console_log.clone();
                     record_boot(p, round, &console_log, boot, status)?
