@@ -339,3 +339,63 @@ fn module_dependencies_from_modinfo_match_the_modinfo_tool() {
         }
     }
 }
+
+/// Processes whose command line mentions `needle` (our unique out directory).
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+#[test]
+fn killing_kcanary_stops_qemu() {
+    let Some(k) = test_kernels("killing_kcanary_stops_qemu") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args([
+            "vm",
+            "--accel",
+            "tcg",
+            "--kernel",
+            k.debian_6_1.to_str().unwrap(),
+        ])
+        .args([
+            "--guest-binary",
+            k.guest_binary.to_str().unwrap(),
+            "--out",
+            &out_dir,
+        ])
+        .args(SCENARIO)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let qemu_running = || {
+        processes_mentioning(&out_dir)
+            .into_iter()
+            .any(|pid| pid != child.id())
+    };
+    while !qemu_running() {
+        assert!(started.elapsed().as_secs() < 60, "QEMU never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_at = std::time::Instant::now();
+    while !processes_mentioning(&out_dir).is_empty() {
+        assert!(
+            killed_at.elapsed().as_secs() < 10,
+            "QEMU still runs after kcanary was SIGKILLed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::console::{self, ConsoleFindings};
 use super::protocol::{self, GuestOutcome};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -136,6 +137,16 @@ pub fn boot(spec: &BootSpec, relay: &dyn Fn(&str)) -> Result<Boot, BootFailure> 
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    // If kcanary is killed (even with SIGKILL), QEMU must not run on unattended.
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let started = Instant::now();
     let mut child = command.spawn().map_err(|e| {
         fail(
