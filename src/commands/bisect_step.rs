@@ -2,11 +2,10 @@
 //! 0 good, 1 bad, 125 skip (this kernel cannot be tested), 128 abort (the bisect itself is
 //! set up wrong: git bisect run stops on codes above 127).
 
-use super::vm::{print_runs, session_options};
+use super::vm::{Compared, compare_kernels, print_runs, session_options};
 use crate::cli::BisectStepArgs;
 use kcanary::error::{KcanaryError, Result, exit_code};
 use kcanary::results::file::read_results;
-use kcanary::vm::compare::compare_runs;
 use kcanary::vm::session::run_session;
 use std::path::Path;
 
@@ -66,21 +65,20 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
         );
         return Ok(exit_code::BISECT_SKIP);
     }
-    let comparison = match compare_runs(&baseline, &candidate) {
-        Ok(c) => c,
-        Err(e) => return Ok(abort(&e.to_string())),
-    };
-    println!("\n{}", comparison.table());
-    if comparison.metrics.is_empty() {
-        eprintln!("kcanary: bisect-step: no metric in common with the baseline: skip (125)");
-        return Ok(exit_code::BISECT_SKIP);
-    }
-    if comparison.regressed() {
-        eprintln!("kcanary: bisect-step: regressed: bad (1)");
-        Ok(exit_code::REGRESSION)
-    } else {
-        eprintln!("kcanary: bisect-step: good (0)");
-        Ok(exit_code::OK)
+    match compare_kernels(&baseline, &candidate) {
+        Err(e) => Ok(abort(&e.to_string())),
+        Ok(Compared::NothingInCommon) => {
+            eprintln!("kcanary: bisect-step: no metric in common with the baseline: skip (125)");
+            Ok(exit_code::BISECT_SKIP)
+        }
+        Ok(Compared::Regressed) => {
+            eprintln!("kcanary: bisect-step: regressed: bad (1)");
+            Ok(exit_code::REGRESSION)
+        }
+        Ok(Compared::NoRegression) => {
+            eprintln!("kcanary: bisect-step: good (0)");
+            Ok(exit_code::OK)
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 use crate::cli::{VmArgs, VmRunArgs};
 use kcanary::error::{KcanaryError, Result, exit_code};
 use kcanary::report::table::results_table;
-use kcanary::vm::compare::compare_runs;
+use kcanary::results::RunResults;
+use kcanary::vm::compare::{compare_runs, ensure_same_execution_mode};
 use kcanary::vm::protocol::ScenarioOverrides;
 use kcanary::vm::session::{AccelChoice, KernelRun, SessionOptions, run_session};
 use std::time::Duration;
@@ -15,9 +16,7 @@ pub fn execute(args: VmArgs) -> Result<i32> {
     let mut code = exit_code::OK;
     if let Some((baseline, candidates)) = runs.split_first() {
         for candidate in candidates {
-            let comparison = compare_runs(&baseline.results, &candidate.results)?;
-            println!("\n{}", comparison.table());
-            if comparison.regressed() {
+            if compare_kernels(&baseline.results, &candidate.results)? == Compared::Regressed {
                 code = exit_code::REGRESSION;
             }
         }
@@ -63,4 +62,29 @@ pub fn guest_init() -> Result<i32> {
         ));
     }
     kcanary::vm::guest::run_as_init()
+}
+
+/// What comparing two kernels' results found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Compared {
+    Regressed,
+    NoRegression,
+    /// The two runs share no metric (e.g. every scenario skipped on one side).
+    NothingInCommon,
+}
+
+/// THE place where `vm` and `bisect-step` compare kernels: prints the table and returns the
+/// finding. Interim median comparison (`kcanary::vm::compare`) until the gate is on main;
+/// swap the body for the gate's compare_runs + report when it lands.
+pub fn compare_kernels(baseline: &RunResults, candidate: &RunResults) -> Result<Compared> {
+    ensure_same_execution_mode(baseline, candidate)?;
+    let comparison = compare_runs(baseline, candidate);
+    println!("\n{}", comparison.table());
+    Ok(if comparison.metrics.is_empty() {
+        Compared::NothingInCommon
+    } else if comparison.has_regression() {
+        Compared::Regressed
+    } else {
+        Compared::NoRegression
+    })
 }

@@ -1,7 +1,7 @@
 //! INTERIM comparison of two kernels' results: per-metric medians and a fixed relative
 //! threshold. The gate (`src/gate/`, compare/check with proper statistics) replaces this:
-//! `kcanary vm` and `bisect-step` call only [`compare_runs`] and [`Comparison::table`], so the
-//! swap is one function body.
+//! `kcanary vm` and `bisect-step` reach it only through `commands::vm::compare_kernels`, so the
+//! swap is one function body there. [`ensure_same_execution_mode`] stays either way.
 
 use crate::error::{KcanaryError, Result};
 use crate::report::table::format_value;
@@ -32,7 +32,7 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    pub fn regressed(&self) -> bool {
+    pub fn has_regression(&self) -> bool {
         self.metrics.iter().any(|m| m.regressed)
     }
 
@@ -100,9 +100,9 @@ impl Comparison {
     }
 }
 
-/// Compares `candidate` against `baseline`. Results of different execution modes (host, TCG,
-/// TCG with icount, KVM) are refused: their timings differ by design, not by kernel.
-pub fn compare_runs(baseline: &RunResults, candidate: &RunResults) -> Result<Comparison> {
+/// Results of different execution modes (host, TCG, TCG with icount, KVM) are refused: their
+/// timings differ by design, not by kernel.
+pub fn ensure_same_execution_mode(baseline: &RunResults, candidate: &RunResults) -> Result<()> {
     let (a, b) = (&baseline.environment, &candidate.environment);
     if a.execution_mode != b.execution_mode {
         return Err(KcanaryError::Usage(format!(
@@ -111,6 +111,12 @@ pub fn compare_runs(baseline: &RunResults, candidate: &RunResults) -> Result<Com
             a.execution_mode, b.execution_mode
         )));
     }
+    Ok(())
+}
+
+/// Compares `candidate` against `baseline`, metric by metric (medians).
+pub fn compare_runs(baseline: &RunResults, candidate: &RunResults) -> Comparison {
+    let (a, b) = (&baseline.environment, &candidate.environment);
     let mut comparison = Comparison {
         baseline_label: a.kernel_release.clone(),
         candidate_label: b.kernel_release.clone(),
@@ -147,7 +153,7 @@ pub fn compare_runs(baseline: &RunResults, candidate: &RunResults) -> Result<Com
             comparison.unmatched.push(cand.key());
         }
     }
-    Ok(comparison)
+    comparison
 }
 
 #[cfg(test)]
@@ -182,36 +188,21 @@ mod tests {
 
     #[test]
     fn slower_candidate_regresses_and_faster_does_not() {
-        let slow = compare_runs(
-            &run("qemu-tcg", "6.1", 100.0),
-            &run("qemu-tcg", "6.12", 150.0),
-        )
-        .unwrap();
-        assert!(slow.regressed());
+        let baseline = run("qemu-tcg", "6.1", 100.0);
+        let slow = compare_runs(&baseline, &run("qemu-tcg", "6.12", 150.0));
+        assert!(slow.has_regression());
         assert!(slow.table().contains("REGRESSED"));
-        let fast = compare_runs(
-            &run("qemu-tcg", "6.1", 100.0),
-            &run("qemu-tcg", "6.12", 50.0),
-        )
-        .unwrap();
-        assert!(!fast.regressed());
-        let noise = compare_runs(
-            &run("qemu-tcg", "6.1", 100.0),
-            &run("qemu-tcg", "6.12", 105.0),
-        )
-        .unwrap();
-        assert!(!noise.regressed());
+        assert!(!compare_runs(&baseline, &run("qemu-tcg", "6.12", 50.0)).has_regression());
+        assert!(!compare_runs(&baseline, &run("qemu-tcg", "6.12", 105.0)).has_regression());
     }
 
     #[test]
     fn different_modes_are_refused() {
-        let error = compare_runs(
-            &run("qemu-tcg", "6.1", 1.0),
-            &run("qemu-tcg-icount", "6.1", 1.0),
-        )
-        .err()
-        .unwrap();
+        let a = run("qemu-tcg", "6.1", 1.0);
+        let error =
+            ensure_same_execution_mode(&a, &run("qemu-tcg-icount", "6.1", 1.0)).unwrap_err();
         assert_eq!(error.exit_code(), crate::error::exit_code::BAD_INPUT);
         assert!(error.to_string().contains("different execution modes"));
+        ensure_same_execution_mode(&a, &a).unwrap();
     }
 }
