@@ -9,8 +9,8 @@
 #                [--rounds N] [--out DIR] [--deterministic] [--accel auto|kvm|tcg] [SCENARIO...]
 # KERNEL: a linux-image .deb, a bzImage, or a kernel build directory.
 # Environment: KCANARY (the kcanary to run; default: target/release/kcanary, else PATH),
-#   KCANARY_GUEST_BINARY (static kcanary for the guest; built here with cargo when unset and
-#   none is found next to $KCANARY).
+#   KCANARY_GUEST_BINARY (static kcanary for the guest; when unset, the static build in this
+#   repository's target directory, made here with cargo if missing).
 set -eu
 
 candidate="" reference="" baseline="" rounds=3 out="kcanary-canary" extra=""
@@ -35,21 +35,23 @@ if [ -z "$candidate" ] || { [ -z "$reference" ] && [ -z "$baseline" ]; }; then
 fi
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$repo/target}
 kcanary=${KCANARY:-}
 if [ -z "$kcanary" ]; then
-    if [ -x "$repo/target/release/kcanary" ]; then kcanary="$repo/target/release/kcanary"
+    if [ -x "$target/release/kcanary" ]; then kcanary="$target/release/kcanary"
     else kcanary=$(command -v kcanary || true); fi
 fi
 if [ -z "$kcanary" ]; then
     (cd "$repo" && cargo build --release --locked)
-    kcanary="$repo/target/release/kcanary"
+    kcanary="$target/release/kcanary"
 fi
 # The guest's init must be a static kcanary (the initramfs holds no libraries).
-if [ -z "${KCANARY_GUEST_BINARY:-}" ] && ! file -L "$kcanary" 2>/dev/null | grep -q 'statically linked'; then
-    static="$repo/target/x86_64-unknown-linux-gnu/release/kcanary"
-    if [ ! -x "$static" ]; then
+if [ -z "${KCANARY_GUEST_BINARY:-}" ]; then
+    static="$target/x86_64-unknown-linux-gnu/release/kcanary"
+    if command -v cargo >/dev/null; then
+        # A no-op when up to date; keeps the guest in step with the host binary.
         (cd "$repo" && RUSTFLAGS="-C target-feature=+crt-static" \
-            cargo build --release --locked --target x86_64-unknown-linux-gnu)
+            cargo build --release --locked --target x86_64-unknown-linux-gnu --bin kcanary)
     fi
     KCANARY_GUEST_BINARY=$static
     export KCANARY_GUEST_BINARY

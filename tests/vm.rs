@@ -399,3 +399,39 @@ fn killing_kcanary_stops_qemu() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn a_kernel_without_its_modules_reports_the_scenario_skipped() {
+    let Some(k) = test_kernels("a_kernel_without_its_modules_reports_the_scenario_skipped") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    // The bare vmlinuz of the package: ip_set is a module there, so ipset cannot run.
+    let kernel =
+        kcanary::vm::kernel::prepare(k.debian_6_12.to_str().unwrap(), &out.path().join("deb"))
+            .unwrap();
+    let output = kcanary(&[
+        "vm",
+        "--accel",
+        "tcg",
+        "--timeout",
+        "300",
+        "--kernel",
+        kernel.image.to_str().unwrap(),
+        "--guest-binary",
+        k.guest_binary.to_str().unwrap(),
+        "--out",
+        out.path().join("vm").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no module tree"));
+    let results = results_in(&out.path().join("vm"), "6.12.");
+    assert!(results.results.is_empty());
+    assert_eq!(results.skipped.len(), 1);
+    assert_eq!(results.skipped[0].scenario, "ipset-swap-storm");
+    assert!(
+        results.skipped[0].reason.contains("ipset"),
+        "{}",
+        results.skipped[0].reason
+    );
+}

@@ -26,6 +26,19 @@ pub fn is_bzimage(bytes: &[u8]) -> bool {
     bytes.get(0x202..0x206) == Some(b"HdrS")
 }
 
+/// The release in a bzImage's version string ("6.12.117+deb12-cloud-amd64 (debian-kernel@...)
+/// #1 SMP ..."), found through the boot header's `kernel_version` pointer at 0x20e.
+pub fn bzimage_release(bytes: &[u8]) -> Option<String> {
+    let pointer = u16::from_le_bytes(bytes.get(0x20e..0x210)?.try_into().ok()?) as usize;
+    if pointer == 0 {
+        return None;
+    }
+    let text = bytes.get(0x200 + pointer..)?;
+    let text = &text[..text.iter().take(256).position(|&b| b == 0)?];
+    let release = std::str::from_utf8(text).ok()?.split_whitespace().next()?;
+    Some(release.to_string())
+}
+
 /// Prepares `input`, unpacking packages under `work_dir`.
 pub fn prepare(input: &str, work_dir: &Path) -> Result<Kernel> {
     let parts: Vec<&Path> = input.split(',').map(Path::new).collect();
@@ -71,7 +84,7 @@ pub fn prepare(input: &str, work_dir: &Path) -> Result<Kernel> {
         Layout {
             image: parts[0].to_path_buf(),
             modules: None,
-            release: None,
+            release: bzimage_release(&bytes),
         }
     };
     let label = kernel.release.clone().unwrap_or_else(|| {
@@ -331,10 +344,24 @@ mod tests {
         assert!(error.to_string().contains("not a bzImage"), "{error}");
         let mut image = vec![0u8; 0x300];
         image[0x202..0x206].copy_from_slice(b"HdrS");
+        assert_eq!(bzimage_release(&image), None);
         let good = dir.path().join("bzImage");
         std::fs::write(&good, &image).unwrap();
         let kernel = prepare(good.to_str().unwrap(), dir.path()).unwrap();
         assert_eq!(kernel.modules, None);
         assert_eq!(kernel.label, "bzImage");
+    }
+
+    #[test]
+    fn release_from_the_bzimage_version_string() {
+        let mut image = vec![0u8; 0x400];
+        image[0x202..0x206].copy_from_slice(b"HdrS");
+        image[0x20e..0x210].copy_from_slice(&0x100u16.to_le_bytes());
+        let version = b"6.12.117+deb12-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP\0";
+        image[0x300..0x300 + version.len()].copy_from_slice(version);
+        assert_eq!(
+            bzimage_release(&image).as_deref(),
+            Some("6.12.117+deb12-cloud-amd64")
+        );
     }
 }
