@@ -435,3 +435,44 @@ fn a_kernel_without_its_modules_reports_the_scenario_skipped() {
         results.skipped[0].reason
     );
 }
+
+#[test]
+fn a_kernel_panic_is_detected_and_reported() {
+    let Some(k) = test_kernels("a_kernel_panic_is_detected_and_reported") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let kernel = kcanary::vm::kernel::prepare(k.debian_6_1.to_str().unwrap(), out.path()).unwrap();
+    // An initramfs without /init: the kernel looks for a root filesystem, finds none, panics.
+    let initramfs = out.path().join("empty.cpio");
+    let mut cpio = kcanary::vm::cpio::CpioWriter::new(Vec::new());
+    cpio.directory("/dev", 0o755).unwrap();
+    std::fs::write(&initramfs, cpio.finish().unwrap()).unwrap();
+    let spec = kcanary::vm::qemu::BootSpec {
+        image: &kernel.image,
+        initramfs: &initramfs,
+        accel: kcanary::vm::qemu::Accel::Tcg,
+        cpus: 1,
+        memory_mib: 512,
+        timeout: std::time::Duration::from_secs(120),
+        init_deadline: None,
+        console_log: out.path().join("console.log"),
+        results_capture: out.path().join("serial1"),
+    };
+    let started = std::time::Instant::now();
+    let failure = match kcanary::vm::qemu::boot(&spec, &|_| {}) {
+        Ok(_) => panic!("a kernel without init cannot deliver results"),
+        Err(failure) => failure,
+    };
+    eprintln!("{}", failure.message);
+    assert!(
+        failure.message.contains("Kernel panic"),
+        "{}",
+        failure.message
+    );
+    assert!(failure.message.contains("console.log"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(100),
+        "the panic ends the boot, not the timeout"
+    );
+}
