@@ -39,6 +39,15 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
             )));
         }
     }
+    // A missing candidate is a build that failed (skip); a missing baseline kernel is a
+    // bisect set up wrong (abort).
+    if let Some(missing) = args
+        .baseline
+        .split(',')
+        .find(|part| stored_baseline.is_none() && !Path::new(part).exists())
+    {
+        return Ok(abort(&format!("baseline kernel {missing} does not exist")));
+    }
     let mut kernels = Vec::new();
     if stored_baseline.is_none() {
         kernels.push(args.baseline.clone());

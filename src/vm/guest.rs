@@ -88,7 +88,13 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
         protocol::WORKLOADS_STARTING.trim_start_matches("kcanary-guest: "),
         outcome.uptime_at_workloads_s.unwrap_or(0.0)
     ));
-    let status = |line: &str| log(line);
+    // With the guest's uptime, so the console log shows how long each scenario took.
+    let status = |line: &str| {
+        log(&format!(
+            "{line} [uptime {:.1} s]",
+            uptime_s().unwrap_or(0.0)
+        ))
+    };
     let hooks = RunHooks {
         progress: &NoProgress,
         status: &status,
