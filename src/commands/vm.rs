@@ -51,6 +51,19 @@ pub fn print_runs(runs: &[KernelRun]) {
     for run in runs {
         println!("\n{}", results_table(&run.results));
         println!("results: {}", run.results_path.display());
+        let boots: Vec<String> = run
+            .boots
+            .iter()
+            .map(|b| match b.to_first_workload {
+                Some(t) => format!("{:.1} s", t.as_secs_f64()),
+                None => "?".into(),
+            })
+            .collect();
+        let total: f64 = run.boots.iter().map(|b| b.wall.as_secs_f64()).sum();
+        println!(
+            "boot to first workload (host wall time, per round): {}; all rounds {total:.0} s",
+            boots.join(", ")
+        );
     }
 }
 
