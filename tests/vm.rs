@@ -34,7 +34,11 @@ struct TestKernels {
 /// The kernels and guest binary, `None` (with a notice) when VM tests are not enabled.
 fn test_kernels(test: &str) -> Option<TestKernels> {
     let Some(dir) = std::env::var_os("KCANARY_TEST_KERNELS").map(PathBuf::from) else {
-        eprintln!(
+        // Written to the stderr handle, not with eprintln!, so the test harness does not
+        // capture it: a skipped VM test must be visible in every test log.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "NOTICE: VM test {test} NOT RUN: set KCANARY_TEST_KERNELS to the directory ci/fetch-kernels.sh filled"
         );
         return None;
