@@ -150,7 +150,8 @@ pub struct VmRunArgs {
 #[derive(Debug, clap::Args)]
 pub struct VmArgs {
     /// A kernel: bzImage/vmlinuz file, Debian linux-image .deb (several .deb joined with ','
-    /// are unpacked together), unpacked package directory, or kernel build directory. Give it
+    /// are unpacked together, e.g. Debian 7.x's linux-binary + linux-modules), unpacked
+    /// package directory, or kernel build directory. Give it
     /// twice to compare: the first is the baseline, the second the candidate.
     #[arg(long = "kernel", required = true)]
     pub kernels: Vec<String>,

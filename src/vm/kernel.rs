@@ -3,8 +3,9 @@
 //! directory holding an unpacked package, or a kernel build directory.
 //!
 //! Package layouts: classic (`boot/vmlinuz-<ver>` + `lib/modules/<ver>`) and merged /usr
-//! (`usr/lib/modules/<ver>/vmlinuz`, from Debian's 7.x packages, where the modules may come
-//! in a second package: name both, comma-separated, and they are unpacked into one tree).
+//! (`usr/lib/modules/<ver>/vmlinuz`, from Debian's 7.x packages, where `linux-image-<ver>` is
+//! only a dependency package: the image is in `linux-binary-<ver>` and the modules in
+//! `linux-modules-<ver>`; name both, comma-separated, and they are unpacked into one tree).
 
 use crate::error::{KcanaryError, Result};
 use std::path::{Path, PathBuf};
@@ -226,7 +227,8 @@ pub fn detect_layout(root: &Path) -> std::result::Result<Layout, String> {
         }
         [] => Err(format!(
             "no kernel image found in {}: expected boot/vmlinuz-<release>, \
-             usr/lib/modules/<release>/vmlinuz or arch/x86/boot/bzImage",
+             usr/lib/modules/<release>/vmlinuz or arch/x86/boot/bzImage (Debian 7.x splits the \
+             kernel: pass linux-binary-<ver>.deb,linux-modules-<ver>.deb)",
             root.display()
         )),
         many => Err(format!(
