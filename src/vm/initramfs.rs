@@ -61,6 +61,31 @@ pub fn find_guest_binary(explicit: Option<&Path>) -> Result<PathBuf> {
     )))
 }
 
+/// A warning when the guest binary is another build than this kcanary (the guest's results
+/// record its own commit; a stale static build is the usual cause).
+pub fn version_mismatch(guest_binary: &Path) -> Option<String> {
+    let ours = format!(
+        "{} ({})",
+        env!("CARGO_PKG_VERSION"),
+        env!("KCANARY_GIT_COMMIT")
+    );
+    let output = std::process::Command::new(guest_binary)
+        .arg("--version")
+        .output()
+        .ok()?;
+    let theirs = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .trim_start_matches("kcanary ")
+        .to_string();
+    (theirs != ours).then(|| {
+        format!(
+            "warning: the guest binary {} is kcanary {theirs}, this is kcanary {ours}: rebuild it \
+             with `{STATIC_BUILD_HINT}`",
+            guest_binary.display()
+        )
+    })
+}
+
 fn check_static(path: &Path) -> Result<()> {
     let bytes = std::fs::read(path)
         .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;

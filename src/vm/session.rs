@@ -121,8 +121,12 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
             }
         }
     }
+    let guest_binary = initramfs::find_guest_binary(options.guest_binary.as_deref())?;
+    if let Some(warning) = initramfs::version_mismatch(&guest_binary) {
+        status(&warning);
+    }
     let payload = GuestPayload {
-        binary: initramfs::find_guest_binary(options.guest_binary.as_deref())?,
+        binary: guest_binary,
         words,
         scenario_files,
         module_patterns,
