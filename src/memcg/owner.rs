@@ -1,0 +1,65 @@
+//! Who owns a `kcanary-<pid>` run: each run holds an exclusive `flock` on
+//! `/run/kcanary-<pid>/lock` for its whole life. The kernel drops the lock when the process
+//! dies, however it dies (SIGKILL included), so a lock we can take belongs to a dead run. This
+//! is immune to pid reuse, unlike asking whether process `<pid>` still runs.
+
+use super::names::run_dir;
+use crate::error::{KcanaryError, Result};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+/// An exclusive lock on a run's lock file; released when dropped (or when the process dies).
+pub struct OwnerLock {
+    _file: File,
+}
+
+/// The lock file of the run of process `pid`.
+pub fn lock_path(pid: u32) -> PathBuf {
+    run_dir(pid).join("lock")
+}
+
+impl OwnerLock {
+    /// Creates and locks our own lock file (the run directory must exist).
+    pub fn create(pid: u32) -> Result<OwnerLock> {
+        let path = lock_path(pid);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| KcanaryError::Io(format!("cannot create {}: {e}", path.display())))?;
+        if !try_lock(&file) {
+            return Err(KcanaryError::Io(format!(
+                "{} is locked by another process",
+                path.display()
+            )));
+        }
+        Ok(OwnerLock { _file: file })
+    }
+}
+
+/// Whether the run of `pid` is still alive.
+pub enum Owner {
+    Alive,
+    /// Dead; when it had a lock file we now hold its lock, so no other kcanary starts cleaning
+    /// the same leftovers at the same time.
+    Gone(Option<OwnerLock>),
+}
+
+/// Decides whether the run of `pid` is alive. Without a lock file (a run killed between
+/// creating its run directory and its lock, or only a cgroup left) we fall back to whether
+/// the process exists.
+pub fn owner_of(pid: u32) -> Owner {
+    match File::options().write(true).open(lock_path(pid)) {
+        Ok(file) if try_lock(&file) => Owner::Gone(Some(OwnerLock { _file: file })),
+        Ok(_) => Owner::Alive,
+        Err(_) if std::path::Path::new(&format!("/proc/{pid}")).exists() => Owner::Alive,
+        Err(_) => Owner::Gone(None),
+    }
+}
+
+fn try_lock(file: &File) -> bool {
+    // SAFETY: flock on an fd we own.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
