@@ -190,6 +190,17 @@ unsafe fn charge_in_child(
             libc::write(report_fd, report.as_ptr().cast(), REPORT_LEN);
             libc::_exit(1)
         };
+        // Drop every inherited descriptor but the report pipe, above all the run's lock: a
+        // child that outlives a killed kcanary must not keep the run looking alive.
+        if report_fd > 3 {
+            libc::syscall(libc::SYS_close_range, 3u32, (report_fd - 1) as u32, 0u32);
+        }
+        libc::syscall(
+            libc::SYS_close_range,
+            (report_fd + 1) as u32,
+            u32::MAX,
+            0u32,
+        );
         let procs = libc::open(procs_file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
         // "0" means "the writing process" for cgroup.procs on v1 and v2 alike.
         if procs < 0 || libc::write(procs, b"0".as_ptr().cast(), 1) != 1 {

@@ -8,6 +8,7 @@ use crate::error::{KcanaryError, Result};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// An exclusive lock on a run's lock file; released when dropped (or when the process dies).
 pub struct OwnerLock {
@@ -51,12 +52,32 @@ pub enum Owner {
 /// creating its run directory and its lock, or only a cgroup left) we fall back to whether
 /// the process exists.
 pub fn owner_of(pid: u32) -> Owner {
+    let process_exists = std::path::Path::new(&format!("/proc/{pid}")).exists();
     match File::options().write(true).open(lock_path(pid)) {
         Ok(file) if try_lock(&file) => Owner::Gone(Some(OwnerLock { _file: file })),
+        // The process is gone but the lock is held: a charging child forked just before the
+        // kill has not yet closed its inherited copy. It will in a moment.
+        Ok(file) if !process_exists && lock_within(&file, ORPHAN_GRACE) => {
+            Owner::Gone(Some(OwnerLock { _file: file }))
+        }
         Ok(_) => Owner::Alive,
-        Err(_) if std::path::Path::new(&format!("/proc/{pid}")).exists() => Owner::Alive,
+        Err(_) if process_exists => Owner::Alive,
         Err(_) => Owner::Gone(None),
     }
+}
+
+/// How long an orphaned charging child may hold a dead run's lock.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
+
+fn lock_within(file: &File, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(10));
+        if try_lock(file) {
+            return true;
+        }
+    }
+    false
 }
 
 fn try_lock(file: &File) -> bool {
