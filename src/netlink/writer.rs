@@ -1,7 +1,9 @@
 //! Encodes netlink requests into one reusable byte buffer. Requests are encoded before a timed
 //! region starts; the timed region only sends bytes, so nothing is allocated while timing.
 
-use netlink_packet_core::{NetlinkBuffer, NlaBuffer, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HEADER_SIZE};
+use netlink_packet_core::{
+    NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HEADER_SIZE, NetlinkBuffer, NlaBuffer,
+};
 use std::ops::Range;
 
 const NLMSG_HEADER_LEN: usize = 16;
@@ -19,7 +21,10 @@ pub struct Nest(usize);
 
 impl MessageWriter {
     pub fn with_capacity(capacity: usize) -> MessageWriter {
-        MessageWriter { bytes: Vec::with_capacity(capacity), message_start: None }
+        MessageWriter {
+            bytes: Vec::with_capacity(capacity),
+            message_start: None,
+        }
     }
 
     /// Forgets all messages, keeping the allocation.
@@ -63,10 +68,24 @@ impl MessageWriter {
         start..self.bytes.len()
     }
 
+    /// Drops everything from byte `len` on (an encoded message that did not fit a batch).
+    pub fn truncate(&mut self, len: usize) {
+        assert!(self.message_start.is_none(), "truncate inside a message");
+        self.bytes.truncate(len);
+    }
+
+    /// Sets extra header flags (e.g. NLM_F_ACK) on the already ended message at `start`.
+    pub fn add_flags(&mut self, start: usize, flags: u16) {
+        let mut header = NetlinkBuffer::new(&mut self.bytes[start..]);
+        let current = header.flags();
+        header.set_flags(current | flags);
+    }
+
     /// An attribute with raw bytes as value.
     pub fn attr_bytes(&mut self, kind: u16, value: &[u8]) {
         let start = self.attr_header(kind, value.len());
-        self.bytes[start + NLA_HEADER_SIZE..start + NLA_HEADER_SIZE + value.len()].copy_from_slice(value);
+        self.bytes[start + NLA_HEADER_SIZE..start + NLA_HEADER_SIZE + value.len()]
+            .copy_from_slice(value);
         self.pad();
     }
 
@@ -161,6 +180,9 @@ mod tests {
         w.attr_u32_be(9, 2);
         w.nest_end(outer);
         w.end();
-        assert_eq!(&w.bytes()[16..28], &[12, 0, 7, 0x80, 8, 0, 9, 0x40, 0, 0, 0, 2]);
+        assert_eq!(
+            &w.bytes()[16..28],
+            &[12, 0, 7, 0x80, 8, 0, 9, 0x40, 0, 0, 0, 2]
+        );
     }
 }

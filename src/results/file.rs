@@ -16,13 +16,21 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 /// Atomically replaces `path` with `bytes` (fsync before rename, so a crash leaves either the
 /// old file or the new one).
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError> {
-    let io_err = |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
+    let io_err =
+        |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
+    // /dev/null, /dev/stdout, a FIFO: write in place; renaming over them would replace them.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes).map_err(io_err);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(io_err)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let mut file = std::fs::File::create(&tmp).map_err(io_err)?;
     file.write_all(bytes).map_err(io_err)?;
@@ -52,7 +60,9 @@ pub fn parse_results(path: &Path, text: &str) -> Result<RunResults, KcanaryError
             return Err(KcanaryError::bad_input(
                 path,
                 None,
-                format!("schema_version {v} is not supported (this kcanary reads {SCHEMA_VERSION})"),
+                format!(
+                    "schema_version {v} is not supported (this kcanary reads {SCHEMA_VERSION})"
+                ),
             ));
         }
         None => {
@@ -63,12 +73,63 @@ pub fn parse_results(path: &Path, text: &str) -> Result<RunResults, KcanaryError
             ));
         }
     }
-    let results: RunResults = serde_json::from_value(version)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("not a kcanary results file: {e}")))?;
+    let results: RunResults = serde_json::from_value(version).map_err(|e| {
+        KcanaryError::bad_input(path, None, format!("not a kcanary results file: {e}"))
+    })?;
     for metric in &results.results {
         metric
             .validate()
             .map_err(|reason| KcanaryError::bad_input(path, None, reason))?;
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_files_but_not_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        write_bytes_atomic(&path, b"one").unwrap();
+        write_bytes_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        write_bytes_atomic(Path::new("/dev/null"), b"x").unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+
+    #[test]
+    fn results_files_are_checked() {
+        let p = Path::new("r.json");
+        assert!(
+            parse_results(p, "{")
+                .unwrap_err()
+                .to_string()
+                .starts_with("r.json:1:")
+        );
+        assert!(
+            parse_results(p, "{\"schema_version\": 99}")
+                .unwrap_err()
+                .to_string()
+                .contains("99")
+        );
+        assert!(
+            parse_results(p, "{}")
+                .unwrap_err()
+                .to_string()
+                .contains("schema_version")
+        );
+    }
 }
