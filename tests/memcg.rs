@@ -229,33 +229,22 @@ fn bad_charge_parameter_is_a_usage_error() {
     );
 }
 
-/// Environment variable that turns `helper_process_runs_the_workload` into a real run.
-const HELPER_CGROUPS: &str = "KCANARY_MEMCG_HELPER_CGROUPS";
-
-/// Not a test: the body of the child process that `killed_run_is_cleaned_by_the_next_run`
-/// starts (this test binary re-executed with `--exact ... --ignored`).
-#[test]
-#[ignore = "helper process for killed_run_is_cleaned_by_the_next_run"]
-fn helper_process_runs_the_workload() {
-    let Ok(cgroups) = std::env::var(HELPER_CGROUPS) else {
-        return;
-    };
-    run_scenario_text(&format!(
-        "name = \"helper\"\nworkload = \"memcg.dying\"\nrepetitions = 1\n\
-         [params]\ncgroups = {cgroups}\nreads = 5\nsettle_seconds = 20\n"
-    ));
-}
-
-fn spawn_helper(cgroups: u64) -> std::process::Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "helper_process_runs_the_workload",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(HELPER_CGROUPS, cgroups.to_string())
+/// Starts `kcanary run` on a scenario file with `cgroups` dying cgroups, stderr captured.
+fn spawn_kcanary_run(dir: &Path, cgroups: u64) -> std::process::Child {
+    let scenario = dir.join(format!("dying-{cgroups}.toml"));
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"dying-{cgroups}\"\nworkload = \"memcg.dying\"\nrepetitions = 1\n\
+             [params]\ncgroups = {cgroups}\nreads = 5\nsettle_seconds = 20\n"
+        ),
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.join(format!("results-{cgroups}.json")))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -269,19 +258,20 @@ fn killed_run_is_cleaned_by_the_next_run() {
     remove_leftovers(&hierarchy).unwrap();
     let baseline = dying_in_hierarchy(&hierarchy).unwrap();
 
+    let dir = tempfile::tempdir().unwrap();
     // A long run, killed once it has built up a few hundred dying cgroups.
-    let mut victim = spawn_helper(50_000);
+    let mut victim = spawn_kcanary_run(dir.path(), 50_000);
     let victim_pid = victim.id();
     let victim_cgroup = hierarchy.root().join(owner_name(victim_pid));
     let deadline = Instant::now() + Duration::from_secs(60);
     while dying_in_hierarchy(&hierarchy).unwrap() - baseline < 300 {
         assert!(
             Instant::now() < deadline,
-            "the helper never built up dying cgroups"
+            "the victim run never built up dying cgroups"
         );
         assert!(
             victim.try_wait().unwrap().is_none(),
-            "the helper ended early"
+            "the victim run ended early"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -301,7 +291,9 @@ fn killed_run_is_cleaned_by_the_next_run() {
     );
 
     // The next run removes the leftovers and says so.
-    let next = spawn_helper(50).wait_with_output().unwrap();
+    let next = spawn_kcanary_run(dir.path(), 50)
+        .wait_with_output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&next.stderr);
     assert!(next.status.success(), "next run failed: {stderr}");
     assert!(

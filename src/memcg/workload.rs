@@ -121,10 +121,27 @@ impl Workload for DyingMemcgs {
     }
 
     fn available(&self) -> std::result::Result<(), String> {
-        if !crate::isolate::privileges::is_root() {
-            return Err("needs root (creates memory cgroups and mounts a tmpfs)".into());
+        let hierarchy = MemoryHierarchy::detect()?;
+        if !in_initial_user_namespace() {
+            return Err(
+                "needs root outside any user namespace (mounting a tmpfs and writing \
+                        cgroupfs need the host's root)"
+                    .into(),
+            );
         }
-        MemoryHierarchy::detect().map(|_| ())
+        // Root in a user namespace is not enough: cgroupfs and /run belong to the real root.
+        for dir in [
+            hierarchy.root(),
+            std::path::Path::new(super::names::RUN_ROOT),
+        ] {
+            if !writable(dir) {
+                return Err(format!(
+                    "needs real root: cannot write {} (memory cgroups and a tmpfs mount)",
+                    dir.display()
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
@@ -192,21 +209,35 @@ impl Workload for DyingMemcgs {
 /// How often the dying count is polled while waiting for it to change.
 const POLL: Duration = Duration::from_millis(50);
 
-/// Waits (up to `limit`) until the dying count is back at `baseline`; returns what is still
-/// above it (0 or less when everything went, the platform's own cgroups move it a little)
-/// and how long the kernel took to free them, in nanoseconds.
+/// How long the count must stay put before we stop waiting for it to reach the baseline:
+/// other software's cgroups can keep it a few above, and then waiting for the full limit
+/// would only add idle time.
+const STABLE_FOR: Duration = Duration::from_secs(1);
+
+/// Waits (up to `limit`) until the dying count is back at `baseline` or stops moving; returns
+/// what is still above the baseline (0 or less when everything went: the platform's own
+/// cgroups move it a little) and when it last changed, in nanoseconds after the start: how
+/// long the kernel took to free our cgroups.
 fn wait_for_release(
     hierarchy: &MemoryHierarchy,
     baseline: i64,
     limit: Duration,
 ) -> Result<(i64, f64)> {
     let started = Instant::now();
+    let mut above = dying_in_hierarchy(hierarchy)? - baseline;
+    let mut last_change = Duration::ZERO;
     loop {
-        let above = dying_in_hierarchy(hierarchy)? - baseline;
-        if above <= 0 || started.elapsed() >= limit {
-            return Ok((above, started.elapsed().as_nanos() as f64));
+        let waited = started.elapsed();
+        if above <= 0 || waited >= limit || waited - last_change >= STABLE_FOR {
+            let released_after = if above <= 0 { waited } else { last_change };
+            return Ok((above, released_after.as_nanos() as f64));
         }
         std::thread::sleep(POLL);
+        let now = dying_in_hierarchy(hierarchy)? - baseline;
+        if now != above {
+            above = now;
+            last_change = started.elapsed();
+        }
     }
 }
 
@@ -223,4 +254,20 @@ fn settled_dying_count(hierarchy: &MemoryHierarchy, limit: Duration) -> Result<i
         }
         previous = now;
     }
+}
+
+fn writable(dir: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_dir) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access(2) on a NUL-terminated path.
+    unsafe { libc::access(c_dir.as_ptr(), libc::W_OK) == 0 }
+}
+
+/// The initial user namespace maps every uid to itself; a nested one (`unshare -Ur`, rootless
+/// containers) maps a part, and its root cannot mount in the host's mount namespace.
+fn in_initial_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
 }
