@@ -9,6 +9,7 @@ pub mod buildup;
 pub mod charge;
 pub mod dying;
 pub mod hierarchy;
+pub mod kernel_memory;
 pub mod leftovers;
 pub mod names;
 pub mod owner;

@@ -5,6 +5,7 @@ use super::buildup::build_dying;
 use super::charge::Charger;
 use super::dying::{dying_descendants, dying_in_hierarchy};
 use super::hierarchy::{CgroupVersion, MemoryHierarchy};
+use super::kernel_memory::percpu_and_slab_bytes;
 use super::leftovers::remove_leftovers;
 use super::reads::measure_reads;
 use super::workspace::{ChargeMedium, Workspace};
@@ -158,7 +159,9 @@ impl Workload for DyingMemcgs {
             Workspace::create(&hierarchy, settings.medium.clone(), settings.tmpfs_bytes())?;
         let charger = Charger::new(settings.charge_kib as usize)
             .map_err(|e| KcanaryError::Io(format!("cannot create the charge report pipe: {e}")))?;
+        let kernel_bytes_before = percpu_and_slab_bytes()?;
         let buildup = build_dying(&workspace, &charger, settings.cgroups, ctx.progress)?;
+        let kernel_bytes_held = percpu_and_slab_bytes()? as f64 - kernel_bytes_before as f64;
         let ours = match hierarchy.version {
             CgroupVersion::V1 => dying_in_hierarchy(&hierarchy)? - baseline,
             CgroupVersion::V2 => dying_descendants(&workspace.parent)? as i64,
@@ -179,6 +182,12 @@ impl Workload for DyingMemcgs {
                 "cgroups",
                 Better::Lower,
                 left_after_cleanup as f64,
+            ),
+            Measurement::count(
+                "kernel_bytes_per_dying_cgroup",
+                "bytes",
+                Better::Lower,
+                kernel_bytes_held / settings.cgroups as f64,
             ),
             Measurement::count(
                 "buildup_rate",
@@ -207,7 +216,7 @@ impl Workload for DyingMemcgs {
 }
 
 /// How often the dying count is polled while waiting for it to change.
-const POLL: Duration = Duration::from_millis(50);
+const POLL: Duration = Duration::from_millis(10);
 
 /// How long the count must stay put before we stop waiting for it to reach the baseline:
 /// other software's cgroups can keep it a few above, and then waiting for the full limit
@@ -247,7 +256,7 @@ fn settled_dying_count(hierarchy: &MemoryHierarchy, limit: Duration) -> Result<i
     let started = Instant::now();
     let mut previous = dying_in_hierarchy(hierarchy)?;
     loop {
-        std::thread::sleep(POLL * 4);
+        std::thread::sleep(POLL * 20);
         let now = dying_in_hierarchy(hierarchy)?;
         if now == previous || started.elapsed() >= limit {
             return Ok(now);
