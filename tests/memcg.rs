@@ -157,6 +157,7 @@ fn workload_reports_counts_rates_and_read_latencies() {
         assert!(left as i64 <= tolerance(0), "dying_after_cleanup {left}");
     }
     assert_eq!(metric(&results, "charge_ns").samples.len(), 600);
+    assert_eq!(metric(&results, "kernel_bytes_per_dying_cgroup").samples.len(), 2);
     assert!(
         metric(&results, "buildup_rate")
             .samples
