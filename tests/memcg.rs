@@ -157,7 +157,12 @@ fn workload_reports_counts_rates_and_read_latencies() {
         assert!(left as i64 <= tolerance(0), "dying_after_cleanup {left}");
     }
     assert_eq!(metric(&results, "charge_ns").samples.len(), 600);
-    assert_eq!(metric(&results, "kernel_bytes_per_dying_cgroup").samples.len(), 2);
+    assert_eq!(
+        metric(&results, "kernel_bytes_per_dying_cgroup")
+            .samples
+            .len(),
+        2
+    );
     assert!(
         metric(&results, "buildup_rate")
             .samples
@@ -313,4 +318,36 @@ fn killed_run_is_cleaned_by_the_next_run() {
         left <= tolerance(0),
         "{left} dying cgroups above the baseline after the next run"
     );
+}
+
+#[test]
+fn concurrent_runs_take_turns_and_both_count_right() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let first = spawn_kcanary_run(dir.path(), 400);
+    std::thread::sleep(Duration::from_millis(100));
+    let second = spawn_kcanary_run(dir.path(), 401);
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    for (output, n) in outputs.iter().zip([400, 401]) {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let results =
+            kcanary::results::file::read_results(&dir.path().join(format!("results-{n}.json")))
+                .unwrap();
+        let count = metric(&results, "dying_cgroups").samples[0] as i64;
+        assert!(
+            (count - n).abs() <= tolerance(n),
+            "run of {n} counted {count}"
+        );
+    }
+    let waited = outputs
+        .iter()
+        .any(|o| String::from_utf8_lossy(&o.stderr).contains("waiting for another memcg run"));
+    assert!(waited, "one run should have waited for the other");
 }

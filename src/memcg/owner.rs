@@ -72,7 +72,7 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(2);
 fn lock_within(file: &File, limit: Duration) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(20));
         if try_lock(file) {
             return true;
         }
@@ -83,4 +83,38 @@ fn lock_within(file: &File, limit: Duration) -> bool {
 fn try_lock(file: &File) -> bool {
     // SAFETY: flock on an fd we own.
     unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// Exclusive use of a hierarchy's global counters: on cgroup v1 the dying count is only known
+/// for the whole hierarchy, so two memcg runs at once would count each other's cgroups. The
+/// lock is an `flock` on the hierarchy's root directory, so it leaves no file behind and dies
+/// with its holder.
+pub struct HierarchyLock {
+    _root: File,
+}
+
+/// How long to wait for another run to finish before giving up.
+const HIERARCHY_WAIT: Duration = Duration::from_secs(30 * 60);
+
+impl HierarchyLock {
+    /// Takes the lock, waiting (and saying so on stderr) while another kcanary holds it.
+    pub fn acquire(root: &std::path::Path) -> Result<HierarchyLock> {
+        let file = File::open(root)
+            .map_err(|e| KcanaryError::Io(format!("cannot open {}: {e}", root.display())))?;
+        if !try_lock(&file) {
+            eprintln!(
+                "kcanary: waiting for another memcg run to finish (it holds a lock on {}; \
+                 dying-cgroup counts are global, so runs cannot overlap)",
+                root.display()
+            );
+            if !lock_within(&file, HIERARCHY_WAIT) {
+                return Err(KcanaryError::Io(format!(
+                    "{} stayed locked for {} minutes: another memcg run is still going",
+                    root.display(),
+                    HIERARCHY_WAIT.as_secs() / 60
+                )));
+            }
+        }
+        Ok(HierarchyLock { _root: file })
+    }
 }

@@ -7,6 +7,7 @@ use super::dying::{dying_descendants, dying_in_hierarchy};
 use super::hierarchy::{CgroupVersion, MemoryHierarchy};
 use super::kernel_memory::percpu_and_slab_bytes;
 use super::leftovers::remove_leftovers;
+use super::owner::HierarchyLock;
 use super::reads::measure_reads;
 use super::workspace::{ChargeMedium, Workspace};
 use crate::error::{KcanaryError, Result};
@@ -148,6 +149,7 @@ impl Workload for DyingMemcgs {
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let settings = Settings::from_params(params)?;
         let hierarchy = MemoryHierarchy::detect().map_err(KcanaryError::Kernel)?;
+        let _exclusive = HierarchyLock::acquire(hierarchy.root())?;
         let cleaned_leftovers = !remove_leftovers(&hierarchy)?.is_empty();
         let baseline = if cleaned_leftovers {
             settled_dying_count(&hierarchy, settings.settle)?
