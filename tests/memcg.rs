@@ -6,6 +6,7 @@ use kcanary::memcg::buildup::build_dying;
 use kcanary::memcg::charge::Charger;
 use kcanary::memcg::dying::dying_in_hierarchy;
 use kcanary::memcg::names::{RUN_ROOT, owner_name, owner_pid, run_dir};
+use kcanary::memcg::owner::HierarchyLock;
 use kcanary::memcg::teardown::is_mount_point;
 use kcanary::memcg::workspace::{ChargeMedium, Workspace};
 use kcanary::memcg::{MemoryHierarchy, remove_leftovers};
@@ -66,6 +67,7 @@ fn kcanary_leftovers(hierarchy: &MemoryHierarchy) -> Vec<PathBuf> {
 fn dying_count_rises_by_n_and_goes_back_after_cleanup() {
     let _serial = serial();
     let hierarchy = hierarchy();
+    let _exclusive = HierarchyLock::acquire(hierarchy.root()).unwrap();
     remove_leftovers(&hierarchy).unwrap();
     let baseline = dying_in_hierarchy(&hierarchy).unwrap();
     let n: i64 = 500;
