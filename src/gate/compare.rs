@@ -18,10 +18,10 @@ pub struct Comparison {
     /// Environment and parameter differences that make the numbers less comparable.
     pub warnings: Vec<String>,
     pub metrics: Vec<MetricComparison>,
-    /// Metric keys present in the baseline only (e.g. a scenario the candidate skipped).
-    pub only_in_baseline: Vec<String>,
-    /// Metric keys present in the candidate only (e.g. a new scenario).
-    pub only_in_candidate: Vec<String>,
+    /// Metrics present in the baseline only (e.g. a scenario the candidate skipped).
+    pub only_in_baseline: Vec<OneSidedMetric>,
+    /// Metrics present in the candidate only (e.g. a new scenario).
+    pub only_in_candidate: Vec<OneSidedMetric>,
     /// Scenarios the candidate run skipped, with the reason.
     pub candidate_skipped: Vec<String>,
 }
@@ -50,6 +50,26 @@ pub struct MetricComparison {
     pub verdict: Verdict,
     /// One sentence on why.
     pub reason: String,
+}
+
+/// A metric that only one of the two runs has.
+#[derive(Debug, Clone, Serialize)]
+pub struct OneSidedMetric {
+    pub key: String,
+    pub unit: String,
+    pub better: Better,
+    pub summary: GroupSummary,
+}
+
+impl OneSidedMetric {
+    fn of(metric: &MetricEvidence) -> OneSidedMetric {
+        OneSidedMetric {
+            key: metric.key(),
+            unit: metric.unit.clone(),
+            better: metric.better,
+            summary: summarise(metric),
+        }
+    }
 }
 
 /// The repetition values of one side, summarised.
@@ -112,7 +132,7 @@ pub fn compare_evidence(
             .enumerate()
             .find(|(i, b)| !used[*i] && b.key() == key);
         let Some((index, base)) = found else {
-            only_in_candidate.push(key);
+            only_in_candidate.push(OneSidedMetric::of(cand));
             continue;
         };
         used[index] = true;
@@ -130,7 +150,7 @@ pub fn compare_evidence(
         .iter()
         .zip(&used)
         .filter(|(_, used)| !**used)
-        .map(|(m, _)| m.key())
+        .map(|(m, _)| OneSidedMetric::of(m))
         .collect();
     Comparison {
         baseline: run_label(baseline),

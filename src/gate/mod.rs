@@ -8,7 +8,9 @@ pub mod evidence;
 pub mod options;
 pub mod verdict;
 
-pub use compare::{Comparison, GroupSummary, MetricComparison, compare_evidence, compare_runs};
+pub use compare::{
+    Comparison, GroupSummary, MetricComparison, OneSidedMetric, compare_evidence, compare_runs,
+};
 pub use evidence::{MetricEvidence, RunEvidence, load_evidence};
 pub use options::GateOptions;
 pub use verdict::Verdict;
