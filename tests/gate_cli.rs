@@ -181,3 +181,43 @@ fn compare_writes_every_format() {
     let one_file = kcanary(&["compare", s(&base)]);
     assert_eq!(one_file.status.code(), Some(2));
 }
+
+#[test]
+fn plot_writes_svg_and_png_per_metric_and_a_scale_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (index, sets) in [0u32, 5000, 20000].into_iter().enumerate() {
+        let shift = 1.0 + f64::from(sets) / 400.0;
+        let (_, mut run) = shifted_pair(20 + index as u64, shift, 3, 200);
+        run.results[0]
+            .parameters
+            .insert("sets".into(), serde_json::json!(sets));
+        run.results[0]
+            .parameters
+            .insert("swaps".into(), serde_json::json!(1000));
+        files.push(write(dir.path(), &format!("sets-{sets}.json"), &run));
+    }
+    let out_dir = dir.path().join("plots");
+    let mut args = vec!["plot".to_string()];
+    args.extend(files.iter().map(|f| s(f).to_string()));
+    args.extend(["--out".to_string(), s(&out_dir).to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = kcanary(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for name in [
+        "synthetic-swap_ns-hist.svg",
+        "synthetic-swap_ns-hist.png",
+        "synthetic-swap_ns-cdf.svg",
+        "synthetic-swap_ns-cdf.png",
+        "scale-swap_ns-vs-sets.svg",
+        "scale-swap_ns-vs-sets.png",
+    ] {
+        let path = out_dir.join(name);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 1000, "{name}: {size} bytes\n{}", text(&out.stdout));
+    }
+    let png = std::fs::read(out_dir.join("synthetic-swap_ns-cdf.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let svg = std::fs::read_to_string(out_dir.join("synthetic-swap_ns-hist.svg")).unwrap();
+    assert!(svg.contains("sets-20000 (6.12.0-cand)"), "legend missing");
+}
