@@ -180,4 +180,7 @@ pub struct ImportCriterionArgs {
     /// Where to write the results JSON.
     #[arg(long, short, default_value = "criterion-results.json")]
     pub out: PathBuf,
+    /// Which saved measurement to read: "new" (the latest run) or a `--save-baseline` name.
+    #[arg(long, default_value = "new")]
+    pub saved: String,
 }

@@ -221,3 +221,50 @@ fn plot_writes_svg_and_png_per_metric_and_a_scale_curve() {
     let svg = std::fs::read_to_string(out_dir.join("synthetic-swap_ns-hist.svg")).unwrap();
     assert!(svg.contains("sets-20000 (6.12.0-cand)"), "legend missing");
 }
+
+/// A hand-written criterion directory: one benchmark, 30 samples of linear sampling
+/// (iteration counts 1..=30) around `ns_per_iter` with some spread.
+fn criterion_dir(root: &Path, ns_per_iter: f64) {
+    let bench = root.join("ipset_swap/swap/new");
+    std::fs::create_dir_all(&bench).unwrap();
+    let iters: Vec<f64> = (1..=30).map(f64::from).collect();
+    let times: Vec<f64> = iters
+        .iter()
+        .map(|i| i * ns_per_iter * (1.0 + 0.03 * (i % 7.0 - 3.0) / 3.0))
+        .collect();
+    let sample = serde_json::json!({"sampling_mode": "Linear", "iters": iters, "times": times});
+    std::fs::write(bench.join("sample.json"), sample.to_string()).unwrap();
+    let id = serde_json::json!({"group_id": "ipset_swap", "function_id": "swap", "value_str": null,
+        "throughput": null, "full_id": "ipset_swap/swap", "directory_name": "ipset_swap/swap", "title": "ipset_swap/swap"});
+    std::fs::write(bench.join("benchmark.json"), id.to_string()).unwrap();
+}
+
+#[test]
+fn imported_criterion_runs_can_fail_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old_dir, new_dir) = (dir.path().join("old"), dir.path().join("new"));
+    criterion_dir(&old_dir, 2400.0);
+    criterion_dir(&new_dir, 4800.0);
+    let (old_json, new_json) = (dir.path().join("old.json"), dir.path().join("new.json"));
+    for (from, to) in [(&old_dir, &old_json), (&new_dir, &new_json)] {
+        let out = kcanary(&["import-criterion", s(from), "--out", s(to)]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let bad = kcanary(&["check", s(&new_json), "--baseline", s(&old_json)]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stdout));
+    assert!(
+        text(&bad.stdout).contains("criterion/ipset_swap/swap regressed"),
+        "{}",
+        text(&bad.stdout)
+    );
+    let ok = kcanary(&["check", s(&old_json), "--baseline", s(&old_json)]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+
+    let out = kcanary(&[
+        "import-criterion",
+        s(&dir.path().join("nothing")),
+        "--out",
+        s(&old_json),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

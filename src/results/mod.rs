@@ -2,6 +2,7 @@
 //! versioned JSON file that carries both. Reports and the gate only ever read these types.
 
 pub mod environment;
+pub mod criterion;
 pub mod file;
 pub mod summary;
 
