@@ -213,7 +213,10 @@ fn compare_metric(
         );
         return out;
     }
-    if !(out.baseline.median > 0.0) || !(out.candidate.median >= 0.0) {
+    let positive = |median: f64| median.is_finite() && median > 0.0;
+    if !positive(out.baseline.median)
+        || !(positive(out.candidate.median) || out.candidate.median == 0.0)
+    {
         out.reason = "a ratio needs a positive baseline median".to_string();
         return out;
     }

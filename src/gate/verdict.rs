@@ -62,15 +62,22 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
     };
     let limit = 1.0 + e.threshold;
     let one_sided_alpha = e.alpha / 2.0;
-    let percent = |factor: f64| (factor - 1.0).abs() * 100.0;
+    // "29.6% worse" reads well; "6767.8% worse" does not: large factors are shown as "68.7x".
+    let size = |factor: f64| {
+        if factor >= 2.0 {
+            format!("{factor:.1}x")
+        } else {
+            format!("{:.1}%", (factor - 1.0) * 100.0)
+        }
+    };
     let threshold_pct = e.threshold * 100.0;
 
     if p_worse < one_sided_alpha && worse_low > 1.0 && worse > limit {
         return (
             Verdict::Regressed,
             format!(
-                "{:.1}% worse (beyond the {threshold_pct:.0}% threshold), rank test p={:.3}",
-                percent(worse),
+                "{} worse (beyond the {threshold_pct:.0}% threshold), rank test p={:.3}",
+                size(worse),
                 p_worse
             ),
         );
@@ -79,8 +86,8 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
         return (
             Verdict::Improved,
             format!(
-                "{:.1}% better (beyond the {threshold_pct:.0}% threshold), rank test p={:.3}",
-                percent(1.0 / worse),
+                "{} better (beyond the {threshold_pct:.0}% threshold), rank test p={:.3}",
+                size(1.0 / worse),
                 p_better
             ),
         );
@@ -102,14 +109,14 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
         )
     } else if worse > limit {
         format!(
-            "looks {:.1}% worse, but the evidence is too weak (p={:.3})",
-            percent(worse),
+            "looks {} worse, but the evidence is too weak (p={:.3})",
+            size(worse),
             p_worse
         )
     } else if worse < 1.0 / limit {
         format!(
-            "looks {:.1}% better, but the evidence is too weak (p={:.3})",
-            percent(1.0 / worse),
+            "looks {} better, but the evidence is too weak (p={:.3})",
+            size(1.0 / worse),
             p_better
         )
     } else {
