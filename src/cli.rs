@@ -175,8 +175,10 @@ pub struct PlotArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ImportCriterionArgs {
-    /// criterion's output directory (usually target/criterion).
-    pub dir: PathBuf,
+    /// criterion's output directory (usually target/criterion). Several directories (copies
+    /// taken after separate `cargo bench` runs) are imported as repetitions of one run.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
     /// Where to write the results JSON.
     #[arg(long, short, default_value = "criterion-results.json")]
     pub out: PathBuf,

@@ -71,14 +71,21 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
         }
     };
     let threshold_pct = e.threshold * 100.0;
+    let p = |value: f64| {
+        if value < 0.001 {
+            "<0.001".to_string()
+        } else {
+            format!("{value:.3}")
+        }
+    };
 
     if p_worse < one_sided_alpha && worse_low > 1.0 && worse > limit {
         return (
             Verdict::Regressed,
             format!(
-                "{} worse (beyond the {threshold_pct:.0}% threshold), rank test p={:.3}",
+                "{} worse (beyond the {threshold_pct:.0}% threshold), rank test p={}",
                 size(worse),
-                p_worse
+                p(p_worse)
             ),
         );
     }
@@ -86,9 +93,9 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
         return (
             Verdict::Improved,
             format!(
-                "{} better (beyond the {threshold_pct:.0}% threshold), rank test p={:.3}",
+                "{} better (beyond the {threshold_pct:.0}% threshold), rank test p={}",
                 size(1.0 / worse),
-                p_better
+                p(p_better)
             ),
         );
     }
@@ -109,15 +116,15 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
         )
     } else if worse > limit {
         format!(
-            "looks {} worse, but the evidence is too weak (p={:.3})",
+            "looks {} worse, but the evidence is too weak (p={})",
             size(worse),
-            p_worse
+            p(p_worse)
         )
     } else if worse < 1.0 / limit {
         format!(
-            "looks {} better, but the evidence is too weak (p={:.3})",
+            "looks {} better, but the evidence is too weak (p={})",
             size(1.0 / worse),
-            p_better
+            p(p_better)
         )
     } else {
         format!("too noisy to tell: the interval reaches beyond ±{threshold_pct:.0}%")

@@ -28,12 +28,59 @@ struct BenchmarkId {
 }
 
 /// Reads every benchmark saved under `dir` as `saved` ("new" for the latest run, or a
-/// `--save-baseline` name) into one results file.
+/// `--save-baseline` name) into one results file. Each criterion sample becomes one
+/// per-repetition value.
 pub fn import_criterion(
     dir: &Path,
     saved: &str,
     environment: Environment,
 ) -> Result<RunResults, KcanaryError> {
+    let results = import_dir(dir, saved)?;
+    Ok(RunResults {
+        schema_version: SCHEMA_VERSION,
+        environment,
+        results,
+        skipped: Vec::new(),
+    })
+}
+
+/// Reads several criterion directories, one per `cargo bench` process, as repetitions:
+/// each directory's samples of a benchmark form one repetition (reduced to its median by
+/// the gate), which is the independence kcanary's own repetitions have. A benchmark
+/// missing from some directories gets fewer repetitions.
+pub fn import_criterion_runs(
+    dirs: &[&Path],
+    saved: &str,
+    environment: Environment,
+) -> Result<RunResults, KcanaryError> {
+    let mut merged: Vec<MetricResult> = Vec::new();
+    for dir in dirs {
+        for metric in import_dir(dir, saved)? {
+            match merged.iter_mut().find(|m| m.key() == metric.key()) {
+                Some(existing) => {
+                    existing.repetition_sizes.push(metric.samples.len());
+                    existing.samples.extend(metric.samples);
+                }
+                None => merged.push(MetricResult {
+                    sample_kind: SampleKind::PerOperation,
+                    repetition_sizes: vec![metric.samples.len()],
+                    ..metric
+                }),
+            }
+        }
+    }
+    for metric in &mut merged {
+        metric.summary = Summary::of(&metric.samples).expect("every repetition has samples");
+    }
+    Ok(RunResults {
+        schema_version: SCHEMA_VERSION,
+        environment,
+        results: merged,
+        skipped: Vec::new(),
+    })
+}
+
+fn import_dir(dir: &Path, saved: &str) -> Result<Vec<MetricResult>, KcanaryError> {
     let mut sample_dirs = Vec::new();
     find_sample_dirs(dir, saved, &mut sample_dirs)?;
     sample_dirs.sort();
@@ -44,16 +91,10 @@ pub fn import_criterion(
             format!("no criterion measurements here (looked for */{saved}/sample.json)"),
         ));
     }
-    let results = sample_dirs
+    sample_dirs
         .iter()
         .map(|sample_dir| import_one(dir, sample_dir))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(RunResults {
-        schema_version: SCHEMA_VERSION,
-        environment,
-        results,
-        skipped: Vec::new(),
-    })
+        .collect()
 }
 
 fn find_sample_dirs(dir: &Path, saved: &str, found: &mut Vec<PathBuf>) -> Result<(), KcanaryError> {
@@ -205,6 +246,31 @@ mod tests {
         assert_eq!(swap.repetition_sizes, vec![1, 1]);
         assert_eq!(swap.parameters["value"], serde_json::json!(20000.0));
         swap.validate().unwrap();
+    }
+
+    #[test]
+    fn several_directories_are_repetitions() {
+        let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+        for (index, dir) in dirs.iter().enumerate() {
+            let times = format!("[{}.0,{}.0]", 100 + index, 200 + index);
+            write(
+                &dir.path().join("g/new/sample.json"),
+                &format!(r#"{{"iters":[1.0,2.0],"times":{times}}}"#),
+            );
+        }
+        write(
+            &dirs[2].path().join("only/new/sample.json"),
+            r#"{"iters":[1.0],"times":[9.0]}"#,
+        );
+        let paths: Vec<&Path> = dirs.iter().map(|d| d.path()).collect();
+        let run = import_criterion_runs(&paths, "new", Environment::default()).unwrap();
+        let g = &run.results[0];
+        assert_eq!(g.sample_kind, SampleKind::PerOperation);
+        assert_eq!(g.repetition_sizes, vec![2, 2, 2]);
+        assert_eq!(g.samples, vec![100.0, 100.0, 101.0, 100.5, 102.0, 101.0]);
+        assert_eq!(g.summary.n, 6);
+        assert_eq!(run.results[1].repetition_sizes, vec![1]);
+        g.validate().unwrap();
     }
 
     #[test]
