@@ -125,3 +125,93 @@ fn exist_makes_duplicates_silent() {
         assert_eq!(s.list(Some("kc-a")).unwrap()[0].elements.len(), 1);
     });
 }
+
+#[test]
+fn generated_kube_router_sync_replays_into_the_expected_sets() {
+    use kcanary::ipset::kube_router;
+    use kcanary::ipset::replay::ReplayMode;
+    use kcanary::ipset::restore_file;
+    let text = kube_router::sync_file(200, 5);
+    let lines = restore_file::parse(std::path::Path::new("sync"), &text, true).unwrap();
+    for mode in [ReplayMode::PerCommand, ReplayMode::Batched] {
+        let lines = lines.clone();
+        let listed = in_netns(move |s| {
+            for _ in 0..2 {
+                kcanary::ipset::workloads::replay_lines(
+                    s,
+                    std::path::Path::new("sync"),
+                    &lines,
+                    mode,
+                )
+                .unwrap();
+            }
+            s.list(None).unwrap()
+        });
+        assert_eq!(
+            listed.len(),
+            200,
+            "TMP set destroyed, every synced set present ({mode:?})"
+        );
+        for (i, set) in listed.iter().enumerate() {
+            assert_eq!(set.name, kube_router::set_name(i));
+            assert_eq!(set.type_name, "hash:ip");
+            let mut elements = set.elements.clone();
+            elements.sort();
+            let mut expected = kube_router::expected_elements(i, 5);
+            expected.sort();
+            assert_eq!(elements, expected, "{}", set.name);
+        }
+    }
+}
+
+#[test]
+fn replay_accepts_the_common_set_types() {
+    use kcanary::ipset::replay::ReplayMode;
+    let text = "\
+create n4 hash:net family inet hashsize 1024 maxelem 65536
+add n4 10.1.0.0/16
+add n4 10.2.0.0/24 nomatch
+create ipp hash:ip,port family inet timeout 0
+add ipp 10.0.0.1,udp:53 timeout 0
+add ipp 10.0.0.1,tcp:443 timeout 100
+create v6 hash:ip family inet6 counters comment
+add v6 2001:db8::1 comment \"first host\"
+create netport hash:net,port family inet
+add netport 192.168.0.0/24,tcp:8080
+create bm bitmap:port range 0-1024
+add bm 80
+create ls list:set size 8
+add ls n4
+add ls ipp before n4
+del ipp 10.0.0.1,udp:53
+rename netport netport2
+";
+    let lines =
+        kcanary::ipset::restore_file::parse(std::path::Path::new("types"), text, false).unwrap();
+    let listed = in_netns(move |s| {
+        kcanary::ipset::workloads::replay_lines(
+            s,
+            std::path::Path::new("types"),
+            &lines,
+            ReplayMode::PerCommand,
+        )
+        .unwrap();
+        s.list(None).unwrap()
+    });
+    let elements = |name: &str| {
+        let mut e = listed
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .elements
+            .clone();
+        e.sort();
+        e
+    };
+    assert_eq!(elements("n4"), vec!["10.1.0.0/16", "10.2.0.0/24"]);
+    assert_eq!(elements("ipp"), vec!["10.0.0.1,tcp:443"]);
+    assert_eq!(elements("v6"), vec!["2001:db8::1"]);
+    assert_eq!(elements("netport2"), vec!["192.168.0.0/24,tcp:8080"]);
+    assert_eq!(elements("ls"), vec!["ipp", "n4"]);
+    assert_eq!(elements("bm").len(), 1);
+}

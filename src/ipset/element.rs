@@ -71,8 +71,10 @@ impl Element {
                 }
                 Component::Port => {
                     let (proto, port, port_to) = parse_port(field)?;
-                    (element.proto, element.port, element.port_to) =
-                        (Some(proto), Some(port), port_to);
+                    // bitmap:port takes bare ports (as the ipset tool sends them); the hash
+                    // types carry the protocol too.
+                    let proto = (!set_type.is_bitmap()).then_some(proto);
+                    (element.proto, element.port, element.port_to) = (proto, Some(port), port_to);
                 }
                 Component::Mark => element.mark = Some(parse_number(field, "mark")?),
                 Component::Iface => element.iface = Some(field.to_string()),

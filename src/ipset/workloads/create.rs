@@ -98,7 +98,7 @@ impl Workload for CreateSets {
 }
 
 /// Encoded create requests: (bytes, sequence) each, built before timing.
-pub(super) fn encode_creates(
+pub fn encode_creates(
     session: &mut IpsetSession,
     names: &[String],
     set_type: &str,
@@ -127,7 +127,7 @@ pub(super) fn encode_creates(
 }
 
 /// Sends each request, waiting for its ack, and returns the latency of each in ns.
-pub(super) fn time_each(
+pub fn time_each(
     session: &mut IpsetSession,
     requests: &[(Vec<u8>, u32)],
     what: &'static str,

@@ -1,13 +1,13 @@
 //! ipset workloads. Each repetition runs in a network namespace of its own, so set-table
 //! growth, leftovers and the host's sets never leak between repetitions or into the host.
 
-mod create;
+pub mod create;
 mod flush_destroy;
 mod kube_router_sync;
 mod list;
 mod name_lookup;
 mod replay;
-mod swap_storm;
+pub mod swap_storm;
 
 use super::client::IpsetSession;
 use crate::error::{KcanaryError, Result};
@@ -16,7 +16,7 @@ use crate::netlink::KernelError;
 use crate::workload::Workload;
 use std::sync::OnceLock;
 
-pub use replay::ReplayWorkload;
+pub use replay::{ReplayWorkload, replay_lines};
 
 pub static ALL: &[&dyn Workload] = &[
     &create::CreateSets,

@@ -32,8 +32,8 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
-const FIRST: &str = "kc-swap-first";
-const SECOND: &str = "kc-swap-second";
+pub const FIRST: &str = "kc-swap-first";
+pub const SECOND: &str = "kc-swap-second";
 
 impl Workload for SwapStorm {
     fn name(&self) -> &'static str {
@@ -70,7 +70,7 @@ impl Workload for SwapStorm {
 
 /// K other sets first, then the pair, so both swap look-ups scan past all K (as a set created
 /// late in a kube-router node's life does).
-fn setup(session: &mut IpsetSession, other_sets: usize, entries: usize) -> Result<()> {
+pub fn setup(session: &mut IpsetSession, other_sets: usize, entries: usize) -> Result<()> {
     let options = CreateOptions::ipv4();
     session
         .create_many(
@@ -94,7 +94,7 @@ fn setup(session: &mut IpsetSession, other_sets: usize, entries: usize) -> Resul
 }
 
 /// S swaps, alternating the argument order like a sync loop would; each one timed alone.
-fn storm(session: &mut IpsetSession, swaps: usize) -> Result<Vec<f64>> {
+pub fn storm(session: &mut IpsetSession, swaps: usize) -> Result<Vec<f64>> {
     let mut w = MessageWriter::with_capacity(128);
     let requests: Vec<(Vec<u8>, u32)> = (0..swaps)
         .map(|i| {
