@@ -237,6 +237,30 @@ fn bad_charge_parameter_is_a_usage_error() {
     );
 }
 
+#[test]
+fn a_charge_larger_than_the_machine_is_refused_before_anything_is_created() {
+    let scenario = parse_scenario(
+        Path::new("t.toml"),
+        "name = \"t\"\nworkload = \"memcg.dying\"\n[params]\ncgroups = 50000\ncharge_kib = 1048576\n",
+    )
+    .unwrap();
+    let hooks = RunHooks {
+        progress: &NoProgress,
+        status: &|_: &str| {},
+    };
+    let error = run_scenarios(&[scenario], "host", WhenUnavailable::Fail, &hooks)
+        .err()
+        .unwrap();
+    assert_eq!(error.exit_code(), kcanary::error::exit_code::BAD_INPUT);
+    assert!(error.to_string().contains("more than half"), "{error}");
+    assert!(
+        !hierarchy()
+            .root()
+            .join(owner_name(std::process::id()))
+            .exists()
+    );
+}
+
 /// Starts `kcanary run` on a scenario file with `cgroups` dying cgroups, stderr captured.
 fn spawn_kcanary_run(dir: &Path, cgroups: u64) -> std::process::Child {
     let scenario = dir.join(format!("dying-{cgroups}.toml"));

@@ -5,7 +5,7 @@ use super::buildup::build_dying;
 use super::charge::Charger;
 use super::dying::{dying_descendants, dying_in_hierarchy};
 use super::hierarchy::{CgroupVersion, MemoryHierarchy};
-use super::kernel_memory::percpu_and_slab_bytes;
+use super::kernel_memory::{meminfo_kib, percpu_and_slab_bytes};
 use super::leftovers::remove_leftovers;
 use super::owner::HierarchyLock;
 use super::reads::measure_reads;
@@ -107,6 +107,28 @@ impl Settings {
     fn tmpfs_bytes(&self) -> u64 {
         self.cgroups * self.charge_kib.div_ceil(4) * 4096 + (16 << 20)
     }
+
+    /// Refuses a charge that would take more than half of the memory still available: the
+    /// pages cannot be reclaimed while the run lasts (tmpfs, no swap), so an oversized run
+    /// would push the host into the OOM killer instead of measuring anything.
+    fn check_fits(&self) -> Result<()> {
+        let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let Some(available_kib) = meminfo_kib(&text, "MemAvailable") else {
+            return Ok(());
+        };
+        let wanted_kib = self.cgroups * self.charge_kib.div_ceil(4) * 4;
+        if wanted_kib > available_kib / 2 {
+            return Err(KcanaryError::Usage(format!(
+                "memcg.dying: {} cgroups × {} KiB = {} MiB would take more than half of the \
+                 {} MiB available; lower 'cgroups' or 'charge_kib'",
+                self.cgroups,
+                self.charge_kib,
+                wanted_kib / 1024,
+                available_kib / 1024
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Workload for DyingMemcgs {
@@ -148,6 +170,7 @@ impl Workload for DyingMemcgs {
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let settings = Settings::from_params(params)?;
+        settings.check_fits()?;
         let hierarchy = MemoryHierarchy::detect().map_err(KcanaryError::Kernel)?;
         let _exclusive = HierarchyLock::acquire(hierarchy.root())?;
         let cleaned_leftovers = !remove_leftovers(&hierarchy)?.is_empty();
