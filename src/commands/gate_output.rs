@@ -5,7 +5,8 @@ use crate::cli::{GateArgs, TableFormat};
 use kcanary::error::{KcanaryError, Result, exit_code};
 use kcanary::gate::{Comparison, GateOptions, Verdict};
 use kcanary::report::export::{
-    BencherExporter, ComparisonExporter, JunitExporter, MarkdownExporter, TextExporter,
+    BencherExporter, ComparisonExporter, JsonExporter, JunitExporter, MarkdownExporter,
+    TextExporter,
 };
 use kcanary::results::file::write_bytes_atomic;
 
@@ -42,6 +43,9 @@ pub fn finish(args: &GateArgs, comparisons: &[Comparison]) -> Result<i32> {
     print!("{}", table.render(comparisons));
     if let Some(path) = &args.junit {
         write_bytes_atomic(path, JunitExporter.render(comparisons).as_bytes())?;
+    }
+    if let Some(path) = &args.json {
+        write_bytes_atomic(path, JsonExporter.render(comparisons).as_bytes())?;
     }
     if let Some(path) = &args.bencher {
         write_bytes_atomic(path, BencherExporter.render(comparisons).as_bytes())?;
