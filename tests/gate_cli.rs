@@ -52,7 +52,7 @@ fn check_exits_0_without_and_1_with_a_regression() {
         text(&ok.stderr)
     );
     assert!(
-        !text(&ok.stdout).contains("regressed"),
+        text(&ok.stdout).contains(": 0 regressed,"),
         "{}",
         text(&ok.stdout)
     );
