@@ -2,7 +2,7 @@
 
 use super::gate_output::{finish, gate_options};
 use crate::cli::CompareArgs;
-use kcanary::error::Result;
+use kcanary::error::{KcanaryError, Result};
 use kcanary::gate::{compare_evidence, load_evidence};
 
 pub fn execute(args: CompareArgs) -> Result<i32> {
@@ -12,7 +12,12 @@ pub fn execute(args: CompareArgs) -> Result<i32> {
         .iter()
         .map(|f| load_evidence(f))
         .collect::<Result<Vec<_>>>()?;
-    let (baseline, candidates) = runs.split_first().expect("clap requires two files");
+    let Some((baseline, candidates)) = runs.split_first().filter(|(_, rest)| !rest.is_empty())
+    else {
+        return Err(KcanaryError::Usage(
+            "compare needs at least two files".into(),
+        ));
+    };
     let comparisons: Vec<_> = candidates
         .iter()
         .map(|candidate| compare_evidence(baseline, candidate, &options))
