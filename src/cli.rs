@@ -129,6 +129,9 @@ pub struct GateArgs {
     /// Also write Bencher Metric Format JSON (of the last file) here.
     #[arg(long, value_name = "FILE")]
     pub bencher: Option<PathBuf>,
+    /// Also write the full comparison (verdicts, intervals, p-values, reasons) as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     /// Exit 1 also when a metric is inconclusive (not enough evidence either way).
     #[arg(long)]
     pub fail_on_inconclusive: bool,

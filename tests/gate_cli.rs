@@ -52,7 +52,7 @@ fn check_exits_0_without_and_1_with_a_regression() {
         text(&ok.stderr)
     );
     assert!(
-        !text(&ok.stdout).contains("regressed"),
+        text(&ok.stdout).contains(": 0 regressed,"),
         "{}",
         text(&ok.stdout)
     );
@@ -267,4 +267,40 @@ fn imported_criterion_runs_can_fail_the_gate() {
         s(&old_json),
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn too_few_repetitions_pass_unless_inconclusive_must_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, slow) = shifted_pair(30, 50.0, 3, 100);
+    let base = write(dir.path(), "base3.json", &base);
+    let slow = write(dir.path(), "slow3.json", &slow);
+    let json = dir.path().join("comparison.json");
+    let out = kcanary(&[
+        "check",
+        s(&slow),
+        "--baseline",
+        s(&base),
+        "--json",
+        s(&json),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 vs 3 repetitions cannot show a difference"),
+        "{}",
+        text(&out.stdout)
+    );
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(
+        saved["comparisons"][0]["metrics"][0]["verdict"],
+        "inconclusive"
+    );
+    let strict = kcanary(&[
+        "check",
+        s(&slow),
+        "--baseline",
+        s(&base),
+        "--fail-on-inconclusive",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
 }

@@ -16,9 +16,7 @@ fn save(args: BaselineSaveArgs) -> Result<i32> {
     let baseline =
         BaselineFile::from_results(&run, &args.name, &args.results.display().to_string());
     let path = baseline.path_under(&args.dir);
-    let mut bytes = serde_json::to_vec_pretty(&baseline)
-        .map_err(|e| kcanary::error::KcanaryError::Io(format!("cannot serialise baseline: {e}")))?;
-    bytes.push(b'\n');
+    let bytes = baseline.to_json_text()?.into_bytes();
     write_bytes_atomic(&path, &bytes)?;
     println!(
         "{} ({} metrics, {} bytes)",

@@ -3,11 +3,13 @@
 
 use crate::cli::{GateArgs, TableFormat};
 use kcanary::error::{KcanaryError, Result, exit_code};
-use kcanary::gate::{Comparison, GateOptions, Verdict};
+use kcanary::gate::{Comparison, GateOptions, RunEvidence, Verdict};
 use kcanary::report::export::{
-    BencherExporter, ComparisonExporter, JunitExporter, MarkdownExporter, TextExporter,
+    BencherExporter, ComparisonExporter, JsonExporter, JunitExporter, MarkdownExporter,
+    TextExporter,
 };
 use kcanary::results::file::write_bytes_atomic;
+use std::path::PathBuf;
 
 pub fn gate_options(args: &GateArgs) -> Result<GateOptions> {
     let options = GateOptions {
@@ -43,6 +45,9 @@ pub fn finish(args: &GateArgs, comparisons: &[Comparison]) -> Result<i32> {
     if let Some(path) = &args.junit {
         write_bytes_atomic(path, JunitExporter.render(comparisons).as_bytes())?;
     }
+    if let Some(path) = &args.json {
+        write_bytes_atomic(path, JsonExporter.render(comparisons).as_bytes())?;
+    }
     if let Some(path) = &args.bencher {
         write_bytes_atomic(path, BencherExporter.render(comparisons).as_bytes())?;
     }
@@ -58,4 +63,15 @@ pub fn finish(args: &GateArgs, comparisons: &[Comparison]) -> Result<i32> {
             exit_code::OK
         },
     )
+}
+
+/// Runs are labelled by file name; when two share one (a/results.json, b/results.json) the
+/// paths as given tell them apart.
+pub fn label_by_path_if_ambiguous(runs: &mut [RunEvidence], paths: &[PathBuf]) {
+    let names: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    if (1..names.len()).any(|i| names[..i].contains(&names[i])) {
+        for (run, path) in runs.iter_mut().zip(paths) {
+            run.label = path.display().to_string();
+        }
+    }
 }

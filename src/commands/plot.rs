@@ -1,14 +1,24 @@
 //! `kcanary plot RESULTS... --out DIR`: SVG and PNG plots of results files.
 
 use crate::cli::PlotArgs;
+use kcanary::error::KcanaryError;
 use kcanary::error::{Result, exit_code};
+use kcanary::gate::evidence::{GateInput, read_gate_input};
 use kcanary::report::plot::{PlotInput, plot_runs};
-use kcanary::results::file::read_results;
 
 pub fn execute(args: PlotArgs) -> Result<i32> {
     let mut runs = Vec::new();
     for path in &args.results {
-        let run = read_results(path)?;
+        let run = match read_gate_input(path)? {
+            GateInput::Results(run) => run,
+            GateInput::Baseline(_) => {
+                return Err(KcanaryError::bad_input(
+                    path,
+                    None,
+                    "this is a baseline file: it keeps no raw samples to plot; give the results file it was saved from",
+                ));
+            }
+        };
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

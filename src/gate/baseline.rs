@@ -123,6 +123,12 @@ impl BaselineFile {
         Ok(baseline)
     }
 
+    /// The file's text: pretty JSON with number arrays and buckets on one line each.
+    pub fn to_json_text(&self) -> Result<String, KcanaryError> {
+        super::compact_json::to_string(self)
+            .map_err(|e| KcanaryError::Io(format!("cannot serialise baseline: {e}")))
+    }
+
     /// `<dir>/<machine-class>/<kernel-release>/<label>.json`.
     pub fn path_under(&self, dir: &Path) -> PathBuf {
         dir.join(machine_class(&self.environment))

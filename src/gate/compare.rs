@@ -250,5 +250,14 @@ fn compare_metric(
     out.p_value = Some(test.p_two_sided());
     out.verdict = verdict;
     out.reason = reason;
+    if verdict == Verdict::Inconclusive {
+        // Say how noisy the repetitions were: the usual cause, and what to fix (quieter
+        // machine, pinning, more repetitions).
+        out.reason.push_str(&format!(
+            "; slowest/fastest repetition: baseline {:.2}x, candidate {:.2}x",
+            out.baseline.max / out.baseline.min,
+            out.candidate.max / out.candidate.min
+        ));
+    }
     out
 }

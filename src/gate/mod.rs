@@ -3,6 +3,7 @@
 //! and baseline layout are documented in `docs/gate.md`.
 
 pub mod baseline;
+pub mod compact_json;
 pub mod compare;
 pub mod evidence;
 pub mod options;

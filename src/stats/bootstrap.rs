@@ -4,7 +4,7 @@
 //! resampled ratios. A ratio is scale-free, so one threshold fits nanoseconds and seconds.
 
 use super::rng::SplitMix64;
-use crate::results::summary::{median, quantile_sorted};
+use crate::results::summary::quantile_sorted;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ pub fn ratio_of_medians_interval(
     for _ in 0..resamples {
         resample_into(&mut rng, baseline, &mut base_draw);
         resample_into(&mut rng, candidate, &mut cand_draw);
-        let ratio = median(&cand_draw)? / median(&base_draw)?;
+        let ratio = median_in_place(&mut cand_draw) / median_in_place(&mut base_draw);
         ratios.push(if ratio.is_nan() { f64::INFINITY } else { ratio });
     }
     ratios.sort_by(f64::total_cmp);
@@ -53,6 +53,21 @@ pub fn ratio_of_medians_interval(
         upper: quantile_sorted(&ratios, 1.0 - tail),
         confidence,
     })
+}
+
+/// The median (type 7, like `results::summary::median`) by selection instead of a full
+/// sort: the bootstrap takes thousands of medians of the same buffers. Reorders `values`.
+fn median_in_place(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    let upper_index = n / 2;
+    let (below, upper, _) = values.select_nth_unstable_by(upper_index, f64::total_cmp);
+    let upper = *upper;
+    if n % 2 == 1 {
+        upper
+    } else {
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
+    }
 }
 
 fn resample_into(rng: &mut SplitMix64, source: &[f64], target: &mut [f64]) {
@@ -72,6 +87,16 @@ mod tests {
         let ci = ratio_of_medians_interval(&base, &cand, 0.95, 2000, 1).unwrap();
         assert!(ci.contains(2.0), "{ci:?}");
         assert!(ci.lower > 1.8 && ci.upper < 2.2, "{ci:?}");
+    }
+
+    #[test]
+    fn selection_median_matches_sorting() {
+        let mut rng = SplitMix64::new(3);
+        for n in 1..40 {
+            let values: Vec<f64> = (0..n).map(|_| (rng.next_f64() * 10.0).floor()).collect();
+            let expected = crate::results::summary::median(&values).unwrap();
+            assert_eq!(median_in_place(&mut values.clone()), expected, "{values:?}");
+        }
     }
 
     #[test]

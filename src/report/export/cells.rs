@@ -142,3 +142,24 @@ pub fn notes(comparisons: &[Comparison]) -> Vec<String> {
     }
     notes
 }
+
+/// "1 regressed, 0 improved, 3 unchanged, 1 inconclusive" for one comparison, plus the
+/// metrics found on one side only.
+pub fn tally(c: &Comparison) -> String {
+    use crate::gate::Verdict;
+    let count = |v: Verdict| c.metrics.iter().filter(|m| m.verdict == v).count();
+    let mut text = format!(
+        "{} vs {}: {} regressed, {} improved, {} unchanged, {} inconclusive",
+        c.candidate.label,
+        c.baseline.label,
+        count(Verdict::Regressed),
+        count(Verdict::Improved),
+        count(Verdict::Unchanged),
+        count(Verdict::Inconclusive)
+    );
+    let one_sided = c.only_in_baseline.len() + c.only_in_candidate.len();
+    if one_sided > 0 {
+        text.push_str(&format!(", {one_sided} on one side only"));
+    }
+    text
+}

@@ -4,6 +4,7 @@
 
 mod bencher;
 mod cells;
+mod json;
 mod junit;
 mod markdown;
 #[cfg(test)]
@@ -11,6 +12,7 @@ mod tests;
 mod text;
 
 pub use bencher::BencherExporter;
+pub use json::JsonExporter;
 pub use junit::JunitExporter;
 pub use markdown::MarkdownExporter;
 pub use text::TextExporter;

@@ -94,3 +94,23 @@ fn bencher_is_json_keyed_by_metric() {
     assert!(json.get("swap/new_ns").is_some());
     assert!(json.get("swap/gone_ns").is_none());
 }
+
+#[test]
+fn text_ends_with_a_tally() {
+    let text = TextExporter.render(&comparisons());
+    let last = text.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "6.12 vs 6.1: 1 regressed, 0 improved, 1 unchanged, 0 inconclusive, 2 on one side only"
+    );
+}
+
+#[test]
+fn json_round_trips_the_verdicts() {
+    let json: serde_json::Value =
+        serde_json::from_str(&JsonExporter.render(&comparisons())).unwrap();
+    let metrics = json["comparisons"][0]["metrics"].as_array().unwrap();
+    assert_eq!(metrics[0]["key"], "swap/swap_ns");
+    assert_eq!(metrics[0]["verdict"], "regressed");
+    assert!(metrics[0]["interval"]["lower"].as_f64().unwrap() > 1.0);
+}

@@ -1,7 +1,7 @@
 //! The terminal table: aligned columns, then the notes that explain the verdicts.
 
 use super::ComparisonExporter;
-use super::cells::{notes, side_by_side};
+use super::cells::{notes, side_by_side, tally};
 use crate::gate::Comparison;
 use std::fmt::Write;
 
@@ -35,6 +35,9 @@ impl ComparisonExporter for TextExporter {
         }
         for note in notes(comparisons) {
             let _ = writeln!(out, "{note}");
+        }
+        for c in comparisons {
+            let _ = writeln!(out, "{}", tally(c));
         }
         out
     }

@@ -3,7 +3,6 @@
 
 use super::series::MetricGroup;
 use super::{Plot, font::FAMILY, text};
-use crate::report::table::format_value;
 use crate::stats::Log2Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -16,6 +15,18 @@ fn bucket_position(lower: f64) -> i32 {
         -1
     } else {
         lower.log2().round() as i32
+    }
+}
+
+/// bpftrace's bucket labels: 512, 1K, 2K, ... 1M, 1G (binary multiples); "0" for [0, 1).
+fn power_of_two_label(exponent: i32) -> String {
+    match exponent {
+        e if e < 0 => "0".to_string(),
+        e if e < 10 => (1u64 << e).to_string(),
+        e if e < 20 => format!("{}K", 1u64 << (e - 10)),
+        e if e < 30 => format!("{}M", 1u64 << (e - 20)),
+        e if e < 40 => format!("{}G", 1u64 << (e - 30)),
+        e => format!("2^{e}"),
     }
 }
 
@@ -55,9 +66,12 @@ impl Plot for Histogram<'_, '_> {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels((last - first + 2) as usize)
-            .x_label_formatter(&|x| format_value(2f64.powf(x.round()), &unit))
-            .x_desc(format!("{} (bucket lower bound)", group.unit))
-            .y_desc("% of samples")
+            .x_label_formatter(&|x| power_of_two_label(x.round() as i32))
+            .x_desc(format!(
+                "{unit}, log2 buckets [2^k, 2^(k+1)) labelled by lower bound"
+            ))
+            .y_label_formatter(&|y| format!("{y:.0}%"))
+            .y_desc("share of samples")
             .label_style((FAMILY, 15))
             .axis_desc_style((FAMILY, 17))
             .draw()
@@ -89,5 +103,18 @@ impl Plot for Histogram<'_, '_> {
             .border_style(BLACK)
             .draw()
             .map_err(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_like_bpftrace() {
+        let labels: Vec<String> = [-1, 0, 9, 10, 11, 20, 31, 45]
+            .map(power_of_two_label)
+            .to_vec();
+        assert_eq!(labels, ["0", "1", "512", "1K", "2K", "1M", "2G", "2^45"]);
     }
 }
