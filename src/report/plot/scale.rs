@@ -33,10 +33,12 @@ struct Point<'a> {
     values: Vec<f64>,
 }
 
-/// Finds, per metric name and unit, the one numeric parameter the measurements differ in.
-/// Metrics measured at a single setting, or differing in several parameters, get no curve.
+/// Finds, per metric name, unit and set of parameter names (so that `swap_latency` of the
+/// swap storm and of the kube-router sync, different workloads, stay apart), the one numeric
+/// parameter the measurements differ in. Metrics measured at a single setting, or differing
+/// in several parameters, get no curve.
 pub fn curves(runs: &[PlotInput]) -> Vec<Curve> {
-    let mut by_metric: BTreeMap<(String, String), Vec<Point>> = BTreeMap::new();
+    let mut by_metric: BTreeMap<(String, String, Vec<String>), Vec<Point>> = BTreeMap::new();
     for input in runs {
         let kernel = match input.run.environment.kernel_release.as_str() {
             "" => input.label.clone(),
@@ -44,7 +46,11 @@ pub fn curves(runs: &[PlotInput]) -> Vec<Curve> {
         };
         for m in &input.run.results {
             by_metric
-                .entry((m.metric.clone(), m.unit.clone()))
+                .entry((
+                    m.metric.clone(),
+                    m.unit.clone(),
+                    m.parameters.keys().cloned().collect(),
+                ))
                 .or_default()
                 .push(Point {
                     kernel: kernel.clone(),
@@ -55,7 +61,7 @@ pub fn curves(runs: &[PlotInput]) -> Vec<Curve> {
     }
     by_metric
         .into_iter()
-        .filter_map(|((metric, unit), points)| curve(metric, unit, &points))
+        .filter_map(|((metric, unit, _), points)| curve(metric, unit, &points))
         .collect()
 }
 
