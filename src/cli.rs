@@ -274,6 +274,8 @@ pub struct VmArgs {
     pub rounds: usize,
     #[command(flatten)]
     pub run: VmRunArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -289,4 +291,6 @@ pub struct BisectStepArgs {
     pub rounds: usize,
     #[command(flatten)]
     pub run: VmRunArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }

@@ -2,19 +2,23 @@
 //! 0 good, 1 bad, 125 skip (this kernel cannot be tested), 128 abort (the bisect itself is
 //! set up wrong: git bisect run stops on codes above 127).
 
-use super::vm::{Compared, compare_kernels, print_runs, session_options};
+use super::gate_output::gate_options;
+use super::vm::{compare_kernels, evidence_of, print_runs, session_options};
 use crate::cli::BisectStepArgs;
 use kcanary::error::{KcanaryError, Result, exit_code};
-use kcanary::results::file::read_results;
+use kcanary::gate::load_evidence;
 use kcanary::vm::session::run_session;
 use std::path::Path;
 
 const ABORT: i32 = 128;
 
 pub fn execute(args: BisectStepArgs) -> Result<i32> {
-    let baseline_is_results = args.baseline.ends_with(".json");
-    let stored_baseline = if baseline_is_results {
-        match read_results(Path::new(&args.baseline)) {
+    if let Err(e) = gate_options(&args.gate) {
+        return Ok(abort(&e.to_string()));
+    }
+    // A JSON file is stored results or a `kcanary baseline` file; anything else a kernel.
+    let stored_baseline = if args.baseline.ends_with(".json") {
+        match load_evidence(Path::new(&args.baseline)) {
             Ok(results) => Some(results),
             Err(e) => return Ok(abort(&format!("baseline {}: {e}", args.baseline))),
         }
@@ -64,30 +68,30 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
         }
     };
     print_runs(&runs);
-    let candidate = runs.pop().expect("one run per kernel").results;
+    let candidate = runs.pop().expect("one run per kernel");
     let baseline =
-        stored_baseline.unwrap_or_else(|| runs.pop().expect("baseline kernel ran").results);
-    if candidate.results.is_empty() {
+        stored_baseline.unwrap_or_else(|| evidence_of(&runs.pop().expect("baseline kernel ran")));
+    if candidate.results.results.is_empty() {
         eprintln!(
             "kcanary: bisect-step: every scenario was skipped on {}: skip (125)",
             args.kernel
         );
         return Ok(exit_code::BISECT_SKIP);
     }
-    match compare_kernels(&baseline, &candidate) {
-        Err(e) => Ok(abort(&e.to_string())),
-        Ok(Compared::NothingInCommon) => {
-            eprintln!("kcanary: bisect-step: no metric in common with the baseline: skip (125)");
-            Ok(exit_code::BISECT_SKIP)
-        }
-        Ok(Compared::Regressed) => {
-            eprintln!("kcanary: bisect-step: regressed: bad (1)");
-            Ok(exit_code::REGRESSION)
-        }
-        Ok(Compared::NoRegression) => {
-            eprintln!("kcanary: bisect-step: good (0)");
-            Ok(exit_code::OK)
-        }
+    let compared = match compare_kernels(&baseline, &[evidence_of(&candidate)], &args.gate) {
+        Ok(compared) => compared,
+        Err(e) => return Ok(abort(&e.to_string())),
+    };
+    if compared.metrics_compared == 0 {
+        eprintln!("kcanary: bisect-step: no metric in common with the baseline: skip (125)");
+        return Ok(exit_code::BISECT_SKIP);
+    }
+    if compared.exit_code == exit_code::REGRESSION {
+        eprintln!("kcanary: bisect-step: regressed: bad (1)");
+        Ok(exit_code::REGRESSION)
+    } else {
+        eprintln!("kcanary: bisect-step: good (0)");
+        Ok(exit_code::OK)
     }
 }
 

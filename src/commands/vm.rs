@@ -1,27 +1,26 @@
 //! `kcanary vm`: boot kernels under QEMU, run scenarios inside, compare two kernels.
 
-use crate::cli::{VmArgs, VmRunArgs};
+use super::gate_output::{finish, gate_options};
+use crate::cli::{GateArgs, VmArgs, VmRunArgs};
 use kcanary::error::{KcanaryError, Result, exit_code};
+use kcanary::gate::{RunEvidence, compare_evidence};
 use kcanary::report::table::results_table;
-use kcanary::results::RunResults;
-use kcanary::vm::compare::{compare_runs, ensure_same_execution_mode};
+use kcanary::vm::compare::ensure_same_execution_mode;
 use kcanary::vm::protocol::ScenarioOverrides;
 use kcanary::vm::session::{AccelChoice, KernelRun, SessionOptions, run_session};
 use std::time::Duration;
 
 pub fn execute(args: VmArgs) -> Result<i32> {
+    // Bad gate flags are rejected before anything boots.
+    gate_options(&args.gate)?;
     let options = session_options(args.kernels, args.rounds, &args.run);
     let runs = run_session(&options, &|line| eprintln!("{line}"))?;
     print_runs(&runs);
-    let mut code = exit_code::OK;
-    if let Some((baseline, candidates)) = runs.split_first() {
-        for candidate in candidates {
-            if compare_kernels(&baseline.results, &candidate.results)? == Compared::Regressed {
-                code = exit_code::REGRESSION;
-            }
-        }
-    }
-    Ok(code)
+    let Some((baseline, candidates)) = runs.split_first().filter(|(_, c)| !c.is_empty()) else {
+        return Ok(exit_code::OK);
+    };
+    let candidates: Vec<RunEvidence> = candidates.iter().map(evidence_of).collect();
+    Ok(compare_kernels(&evidence_of(baseline), &candidates, &args.gate)?.exit_code)
 }
 
 pub fn session_options(kernels: Vec<String>, rounds: usize, run: &VmRunArgs) -> SessionOptions {
@@ -77,27 +76,40 @@ pub fn guest_init() -> Result<i32> {
     kcanary::vm::guest::run_as_init()
 }
 
-/// What comparing two kernels' results found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Compared {
-    Regressed,
-    NoRegression,
-    /// The two runs share no metric (e.g. every scenario skipped on one side).
-    NothingInCommon,
+/// What comparing kernels found.
+pub struct KernelComparison {
+    /// The gate's exit code: 0, or 1 when a candidate regressed.
+    pub exit_code: i32,
+    /// Metrics both sides have (0: nothing could be compared).
+    pub metrics_compared: usize,
 }
 
-/// THE place where `vm` and `bisect-step` compare kernels: prints the table and returns the
-/// finding. Interim median comparison (`kcanary::vm::compare`) until the gate is on main;
-/// swap the body for the gate's compare_runs + report when it lands.
-pub fn compare_kernels(baseline: &RunResults, candidate: &RunResults) -> Result<Compared> {
-    ensure_same_execution_mode(baseline, candidate)?;
-    let comparison = compare_runs(baseline, candidate);
-    println!("\n{}", comparison.table());
-    Ok(if comparison.metrics.is_empty() {
-        Compared::NothingInCommon
-    } else if comparison.has_regression() {
-        Compared::Regressed
-    } else {
-        Compared::NoRegression
+/// How `vm` and `bisect-step` compare kernels: the gate's comparison, with the same table,
+/// files (--junit, --json, --bencher) and exit code as `kcanary compare`, after refusing
+/// results of different execution modes.
+pub fn compare_kernels(
+    baseline: &RunEvidence,
+    candidates: &[RunEvidence],
+    gate: &GateArgs,
+) -> Result<KernelComparison> {
+    for candidate in candidates {
+        ensure_same_execution_mode(&baseline.environment, &candidate.environment)?;
+    }
+    let options = gate_options(gate)?;
+    let comparisons: Vec<_> = candidates
+        .iter()
+        .map(|candidate| compare_evidence(baseline, candidate, &options))
+        .collect();
+    let metrics_compared = comparisons.iter().map(|c| c.metrics.len()).sum();
+    println!();
+    let exit_code = finish(gate, &comparisons)?;
+    Ok(KernelComparison {
+        exit_code,
+        metrics_compared,
     })
+}
+
+/// A kernel's merged results as the gate's evidence, labelled by the kernel.
+pub fn evidence_of(run: &KernelRun) -> RunEvidence {
+    RunEvidence::from_results(run.kernel.label.clone(), &run.results)
 }
