@@ -13,4 +13,4 @@ cargo build --release --all-targets --locked
 # release/kcanary, found next to the test binaries).
 RUSTFLAGS="-C target-feature=+crt-static" \
   cargo build --release --locked --target x86_64-unknown-linux-gnu --bin kcanary
-cargo test --release --locked -- --test-threads=2
+cargo test --release --locked --no-fail-fast -- --test-threads=2
