@@ -6,7 +6,10 @@
 #
 # Usage:
 #   ci/canary.sh --candidate KERNEL (--reference KERNEL | --baseline RESULTS.json)
-#                [--rounds N] [--out DIR] [--deterministic] [--accel auto|kvm|tcg] [SCENARIO...]
+#                [--rounds N] [--out DIR] [--deterministic] [--accel auto|kvm|tcg]
+#                [-- KCANARY_OPTION... SCENARIO...]
+#   After `--`, anything `kcanary vm` / `bisect-step` accepts: scenario names, --set, and the
+#   gate's options (--fail-on-inconclusive, --junit FILE, --threshold F, ...).
 # KERNEL: a linux-image .deb, a bzImage, or a kernel build directory.
 # Environment: KCANARY (the kcanary to run; default: target/release/kcanary, else PATH),
 #   KCANARY_GUEST_BINARY (static kcanary for the guest; when unset, the static build in this
@@ -23,7 +26,7 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --deterministic) extra="$extra --deterministic"; shift ;;
         --accel) extra="$extra --accel $2"; shift 2 ;;
-        --help|-h) sed -n '2,15p' "$0"; exit 0 ;;
+        --help|-h) sed -n '2,18p' "$0"; exit 0 ;;
         --) shift; break ;;
         -*) echo "canary: unknown option $1" >&2; exit 2 ;;
         *) break ;;

@@ -144,8 +144,8 @@ fn two_debian_kernels_boot_alternately_and_return_results() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("baseline 6.1.0-") && stdout.contains(METRIC),
-        "compare table missing"
+        stdout.contains("-cloud-amd64 vs 6.1.0-") && stdout.contains(METRIC),
+        "the gate's comparison of 6.12 against 6.1 is missing"
     );
     for (prefix, release) in [("6.1.0-", "6.1.0-"), ("6.12.", "6.12.")] {
         let results = results_in(out.path(), prefix);

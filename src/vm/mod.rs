@@ -2,8 +2,9 @@
 //! (`kernel`), pick and order its modules (`modules`, `elf`), build an initramfs whose /init is
 //! kcanary itself (`cpio`, `initramfs`), boot it (`qemu`, `console`), let the guest run the
 //! scenarios (`guest`) and send results back over the second serial port (`protocol`), then
-//! merge rounds per kernel (`merge`) and compare two kernels (`compare`, interim until the gate
-//! lands). `session` ties the steps together for `kcanary vm` and `kcanary bisect-step`.
+//! merge rounds per kernel (`merge`); kernels are compared by the gate, with one extra rule
+//! (`compare`: never across execution modes). `session` ties the steps together for
+//! `kcanary vm` and `kcanary bisect-step`.
 
 pub mod compare;
 pub mod console;
