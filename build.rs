@@ -32,7 +32,10 @@ fn embed_scenarios() {
     let mut code = String::from("&[\n");
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy();
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", path.display().to_string()));
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     code.push_str("]\n");
     let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("builtin_scenarios.rs");

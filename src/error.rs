@@ -20,7 +20,11 @@ pub mod exit_code {
 pub enum KcanaryError {
     /// Bad user input, located as precisely as we can (file and line).
     #[error("{}{}: {message}", .file.display(), .line.map(|l| format!(":{l}")).unwrap_or_default())]
-    BadInput { file: PathBuf, line: Option<usize>, message: String },
+    BadInput {
+        file: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
     /// A bad command-line value or an unknown name (no file involved).
     #[error("{0}")]
     Usage(String),
@@ -37,7 +41,11 @@ pub enum KcanaryError {
 
 impl KcanaryError {
     pub fn bad_input(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
-        KcanaryError::BadInput { file: file.to_path_buf(), line, message: message.into() }
+        KcanaryError::BadInput {
+            file: file.to_path_buf(),
+            line,
+            message: message.into(),
+        }
     }
 
     pub fn exit_code(&self) -> i32 {

@@ -2,7 +2,7 @@
 //! into one `MetricResult` per metric. This is the "scenario → workload → samples" step.
 
 use crate::error::{KcanaryError, Result};
-use crate::results::{Environment, MetricResult, RunResults, Skipped, Summary, SCHEMA_VERSION};
+use crate::results::{Environment, MetricResult, RunResults, SCHEMA_VERSION, Skipped, Summary};
 use crate::scenario::Scenario;
 use crate::workload::{Measurement, Progress, RepetitionContext};
 
@@ -44,7 +44,10 @@ pub fn run_scenarios(
                 )));
             }
             (hooks.status)(&format!("{}: skipped: {reason}", scenario.name));
-            run.skipped.push(Skipped { scenario: scenario.name.clone(), reason });
+            run.skipped.push(Skipped {
+                scenario: scenario.name.clone(),
+                reason,
+            });
             continue;
         }
         (hooks.status)(&format!(
@@ -64,7 +67,11 @@ pub fn run_scenario(scenario: &Scenario, progress: &dyn Progress) -> Result<Vec<
     let mut merged: Vec<MetricResult> = Vec::new();
     for index in 0..scenario.warmup + scenario.repetitions {
         let warmup = index < scenario.warmup;
-        let ctx = RepetitionContext { index, warmup, progress };
+        let ctx = RepetitionContext {
+            index,
+            warmup,
+            progress,
+        };
         let measurements = scenario.workload.run(&scenario.params, &ctx)?;
         if !warmup {
             merge_repetition(scenario, measurements, &mut merged)?;

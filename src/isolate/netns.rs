@@ -7,7 +7,7 @@
 //! bind-mounted, so nothing can be left behind.
 
 use crate::error::{KcanaryError, Result};
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::{CloneFlags, unshare};
 
 /// Runs `work` on a new thread inside a new, empty network namespace and returns its result.
 pub fn in_fresh_netns<T, F>(work: F) -> Result<T>

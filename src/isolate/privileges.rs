@@ -1,7 +1,7 @@
 //! What the current process may do, and the unprivileged user-namespace route.
 
 use crate::error::{KcanaryError, Result};
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::{CloneFlags, unshare};
 use nix::unistd::{getegid, geteuid};
 
 /// True when running as root (uid 0 in the current user namespace).

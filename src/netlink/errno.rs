@@ -29,8 +29,14 @@ pub struct KernelError {
 
 impl KernelError {
     pub fn new(code: i32, names: SubsystemErrorNames, message: Option<String>) -> KernelError {
-        let name = names(code).map(str::to_string).unwrap_or_else(|| errno_name(code));
-        KernelError { code, name, message }
+        let name = names(code)
+            .map(str::to_string)
+            .unwrap_or_else(|| errno_name(code));
+        KernelError {
+            code,
+            name,
+            message,
+        }
     }
 }
 

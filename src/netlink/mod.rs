@@ -7,6 +7,6 @@ pub mod reply;
 pub mod socket;
 pub mod writer;
 
-pub use errno::{errno_name, KernelError};
+pub use errno::{KernelError, errno_name};
 pub use socket::{BatchOutcome, NetlinkSocket};
 pub use writer::MessageWriter;

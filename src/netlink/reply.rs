@@ -1,6 +1,6 @@
 //! Walking what the kernel sent back: netlink messages in a datagram, attributes in a message.
 
-use netlink_packet_core::{NetlinkBuffer, NlaBuffer, NlasIterator, NLMSG_DONE, NLMSG_ERROR};
+use netlink_packet_core::{NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NlaBuffer, NlasIterator};
 
 /// One netlink message from a received datagram.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +23,10 @@ impl<'a> ReplyMessage<'a> {
 
     /// For an NLMSG_ERROR message: the positive error code (0 for a plain ack).
     pub fn error_code(&self) -> i32 {
-        self.payload.get(0..4).map(|b| -i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0)
+        self.payload
+            .get(0..4)
+            .map(|b| -i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0)
     }
 
     /// For an NLMSG_ERROR message: the extended-ack text (NLMSGERR_ATTR_MSG), if any.
@@ -37,12 +40,18 @@ impl<'a> ReplyMessage<'a> {
         let echoed_len = if capped {
             16
         } else {
-            self.payload.get(4..8).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)?
+            self.payload
+                .get(4..8)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)?
         };
         let tlvs = self.payload.get(4 + ((echoed_len + 3) & !3)..)?;
-        attributes(tlvs).find(|a| a.kind() == NLMSGERR_ATTR_MSG).map(|a| {
-            String::from_utf8_lossy(a.value()).trim_end_matches('\0').to_string()
-        })
+        attributes(tlvs)
+            .find(|a| a.kind() == NLMSGERR_ATTR_MSG)
+            .map(|a| {
+                String::from_utf8_lossy(a.value())
+                    .trim_end_matches('\0')
+                    .to_string()
+            })
     }
 }
 
@@ -71,12 +80,16 @@ pub fn attributes(bytes: &[u8]) -> impl Iterator<Item = NlaBuffer<&[u8]>> {
 
 /// Reads a big-endian u32 attribute value (ipset and IPVS counters).
 pub fn be_u32(value: &[u8]) -> Option<u32> {
-    value.get(0..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    value
+        .get(0..4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Reads a host-endian u32 attribute value.
 pub fn ne_u32(value: &[u8]) -> Option<u32> {
-    value.get(0..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    value
+        .get(0..4)
+        .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Reads a NUL-terminated string attribute value.

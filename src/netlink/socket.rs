@@ -4,7 +4,7 @@
 //! sit inside a timed region.
 
 use super::errno::{KernelError, SubsystemErrorNames};
-use super::reply::{messages, ReplyMessage};
+use super::reply::{ReplyMessage, messages};
 use netlink_sys::{Socket, SocketAddr};
 
 /// Big enough for any single datagram the kernel sends us (dumps use at most 32 KiB skbs).
@@ -33,7 +33,11 @@ impl NetlinkSocket {
     /// Opens and binds a socket of netlink `protocol` (e.g. `NETLINK_NETFILTER`).
     pub fn open(protocol: isize, names: SubsystemErrorNames) -> Result<NetlinkSocket, KernelError> {
         let os_error = |e: std::io::Error| {
-            KernelError::new(e.raw_os_error().unwrap_or(0), names, Some(format!("netlink socket: {e}")))
+            KernelError::new(
+                e.raw_os_error().unwrap_or(0),
+                names,
+                Some(format!("netlink socket: {e}")),
+            )
         };
         let mut socket = Socket::new(protocol).map_err(os_error)?;
         socket.bind_auto().map_err(os_error)?;
@@ -75,12 +79,18 @@ impl NetlinkSocket {
     /// they fail; the last one must carry `NLM_F_ACK` with `last_sequence`, so its ack tells
     /// us the kernel has processed the whole batch (netlink handles a datagram synchronously,
     /// message after message, and goes on after a failed one).
-    pub fn batch(&mut self, requests: &[u8], last_sequence: u32) -> Result<BatchOutcome, KernelError> {
+    pub fn batch(
+        &mut self,
+        requests: &[u8],
+        last_sequence: u32,
+    ) -> Result<BatchOutcome, KernelError> {
         self.send(requests)?;
         let mut outcome = BatchOutcome::default();
         let names = self.names;
         self.wait_for_ack(last_sequence, &mut |sequence, error| {
-            outcome.errors.push((sequence, KernelError::new(error.0, names, error.1)));
+            outcome
+                .errors
+                .push((sequence, KernelError::new(error.0, names, error.1)));
         })?;
         Ok(outcome)
     }
@@ -108,7 +118,11 @@ impl NetlinkSocket {
                     finished = Some(if code == 0 {
                         Ok(())
                     } else {
-                        Err(KernelError::new(code, self.names, message.extended_ack_message(true)))
+                        Err(KernelError::new(
+                            code,
+                            self.names,
+                            message.extended_ack_message(true),
+                        ))
                     });
                 } else {
                     on_message(&message);
@@ -127,7 +141,10 @@ impl NetlinkSocket {
             Ok(sent) => Err(KernelError::new(
                 libc::EMSGSIZE,
                 self.names,
-                Some(format!("netlink send wrote {sent} of {} bytes", bytes.len())),
+                Some(format!(
+                    "netlink send wrote {sent} of {} bytes",
+                    bytes.len()
+                )),
             )),
             Err(e) => Err(KernelError::new(
                 e.raw_os_error().unwrap_or(0),
@@ -150,7 +167,10 @@ impl NetlinkSocket {
             Err(e) => Err(KernelError::new(
                 e.raw_os_error().unwrap_or(0),
                 self.names,
-                Some("netlink receive (ENOBUFS means the replies overflowed the socket buffer)".into()),
+                Some(
+                    "netlink receive (ENOBUFS means the replies overflowed the socket buffer)"
+                        .into(),
+                ),
             )),
         }
     }
@@ -174,7 +194,11 @@ impl NetlinkSocket {
                     result = Some(if code == 0 {
                         Ok(())
                     } else {
-                        Err(KernelError::new(code, self.names, message.extended_ack_message(true)))
+                        Err(KernelError::new(
+                            code,
+                            self.names,
+                            message.extended_ack_message(true),
+                        ))
                     });
                 } else if code != 0 {
                     on_other_error(message.sequence, (code, message.extended_ack_message(true)));

@@ -1,7 +1,9 @@
 //! Encodes netlink requests into one reusable byte buffer. Requests are encoded before a timed
 //! region starts; the timed region only sends bytes, so nothing is allocated while timing.
 
-use netlink_packet_core::{NetlinkBuffer, NlaBuffer, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HEADER_SIZE};
+use netlink_packet_core::{
+    NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HEADER_SIZE, NetlinkBuffer, NlaBuffer,
+};
 use std::ops::Range;
 
 const NLMSG_HEADER_LEN: usize = 16;
@@ -19,7 +21,10 @@ pub struct Nest(usize);
 
 impl MessageWriter {
     pub fn with_capacity(capacity: usize) -> MessageWriter {
-        MessageWriter { bytes: Vec::with_capacity(capacity), message_start: None }
+        MessageWriter {
+            bytes: Vec::with_capacity(capacity),
+            message_start: None,
+        }
     }
 
     /// Forgets all messages, keeping the allocation.
@@ -66,7 +71,8 @@ impl MessageWriter {
     /// An attribute with raw bytes as value.
     pub fn attr_bytes(&mut self, kind: u16, value: &[u8]) {
         let start = self.attr_header(kind, value.len());
-        self.bytes[start + NLA_HEADER_SIZE..start + NLA_HEADER_SIZE + value.len()].copy_from_slice(value);
+        self.bytes[start + NLA_HEADER_SIZE..start + NLA_HEADER_SIZE + value.len()]
+            .copy_from_slice(value);
         self.pad();
     }
 
@@ -161,6 +167,9 @@ mod tests {
         w.attr_u32_be(9, 2);
         w.nest_end(outer);
         w.end();
-        assert_eq!(&w.bytes()[16..28], &[12, 0, 7, 0x80, 8, 0, 9, 0x40, 0, 0, 0, 2]);
+        assert_eq!(
+            &w.bytes()[16..28],
+            &[12, 0, 7, 0x80, 8, 0, 9, 0x40, 0, 0, 0, 2]
+        );
     }
 }

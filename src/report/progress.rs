@@ -16,9 +16,11 @@ impl TerminalProgress {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
         bar.set_style(
-            ProgressStyle::with_template("  {msg:<24} [{bar:30}] {pos}/{len} ({elapsed}, eta {eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "  {msg:<24} [{bar:30}] {pos}/{len} ({elapsed}, eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         TerminalProgress { bar }
     }

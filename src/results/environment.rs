@@ -48,7 +48,10 @@ impl Environment {
     pub fn capture(execution_mode: &str) -> Environment {
         let uname = nix::sys::utsname::uname().ok();
         let field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
-            uname.as_ref().map(|u| f(u).to_string_lossy().into_owned()).unwrap_or_default()
+            uname
+                .as_ref()
+                .map(|u| f(u).to_string_lossy().into_owned())
+                .unwrap_or_default()
         };
         let settings = SETTINGS_THAT_MATTER
             .iter()
@@ -59,12 +62,16 @@ impl Environment {
             kernel_version: field(|u| u.version()),
             kernel_cmdline: read_trimmed("/proc/cmdline").unwrap_or_default(),
             cpu_model: cpu_model().unwrap_or_else(|| "unknown".into()),
-            cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            cpus: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             memory_bytes: memory_bytes().unwrap_or(0),
             hostname: field(|u| u.nodename()),
             boot_id: read_trimmed("/proc/sys/kernel/random/boot_id").unwrap_or_default(),
             kcanary_version: env!("CARGO_PKG_VERSION").to_string(),
-            kcanary_git_commit: option_env!("KCANARY_GIT_COMMIT").unwrap_or("unknown").to_string(),
+            kcanary_git_commit: option_env!("KCANARY_GIT_COMMIT")
+                .unwrap_or("unknown")
+                .to_string(),
             execution_mode: execution_mode.to_string(),
             started_at_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -86,8 +93,16 @@ impl Environment {
         };
         check("CPU model", &self.cpu_model, &other.cpu_model);
         check("CPU count", &self.cpus.to_string(), &other.cpus.to_string());
-        check("execution mode", &self.execution_mode, &other.execution_mode);
-        check("kcanary version", &self.kcanary_version, &other.kcanary_version);
+        check(
+            "execution mode",
+            &self.execution_mode,
+            &other.execution_mode,
+        );
+        check(
+            "kcanary version",
+            &self.kcanary_version,
+            &other.kcanary_version,
+        );
         check(
             "kernel cmdline",
             &strip_vm_boot_args(&self.kernel_cmdline),
@@ -108,7 +123,9 @@ fn strip_vm_boot_args(cmdline: &str) -> String {
 }
 
 fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 fn cpu_model() -> Option<String> {

@@ -16,13 +16,17 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 /// Atomically replaces `path` with `bytes` (fsync before rename, so a crash leaves either the
 /// old file or the new one).
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError> {
-    let io_err = |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
+    let io_err =
+        |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(io_err)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let mut file = std::fs::File::create(&tmp).map_err(io_err)?;
     file.write_all(bytes).map_err(io_err)?;
@@ -52,7 +56,9 @@ pub fn parse_results(path: &Path, text: &str) -> Result<RunResults, KcanaryError
             return Err(KcanaryError::bad_input(
                 path,
                 None,
-                format!("schema_version {v} is not supported (this kcanary reads {SCHEMA_VERSION})"),
+                format!(
+                    "schema_version {v} is not supported (this kcanary reads {SCHEMA_VERSION})"
+                ),
             ));
         }
         None => {
@@ -63,8 +69,9 @@ pub fn parse_results(path: &Path, text: &str) -> Result<RunResults, KcanaryError
             ));
         }
     }
-    let results: RunResults = serde_json::from_value(version)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("not a kcanary results file: {e}")))?;
+    let results: RunResults = serde_json::from_value(version).map_err(|e| {
+        KcanaryError::bad_input(path, None, format!("not a kcanary results file: {e}"))
+    })?;
     for metric in &results.results {
         metric
             .validate()

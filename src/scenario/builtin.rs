@@ -1,6 +1,6 @@
 //! The scenario library compiled into the binary, and name/file resolution.
 
-use super::{file::parse_scenario, Scenario};
+use super::{Scenario, file::parse_scenario};
 use crate::error::{KcanaryError, Result};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,10 @@ pub fn builtin_scenarios() -> Vec<Scenario> {
 pub fn resolve(words: &[String]) -> Result<Vec<Scenario>> {
     let library = builtin_scenarios();
     if words.is_empty() {
-        return Ok(library.into_iter().filter(|s| s.in_default_suite()).collect());
+        return Ok(library
+            .into_iter()
+            .filter(|s| s.in_default_suite())
+            .collect());
     }
     let mut chosen = Vec::new();
     for word in words {

@@ -2,7 +2,7 @@
 
 use super::Scenario;
 use crate::error::{KcanaryError, Result};
-use crate::workload::{registry, Params};
+use crate::workload::{Params, registry};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,21 +49,39 @@ pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario> {
     };
     let workload = registry::find(&raw.workload).ok_or_else(|| {
         let known: Vec<&str> = registry::all().iter().map(|w| w.name()).collect();
-        bad("workload", format!("unknown workload '{}' (known: {})", raw.workload, known.join(", ")))
+        bad(
+            "workload",
+            format!(
+                "unknown workload '{}' (known: {})",
+                raw.workload,
+                known.join(", ")
+            ),
+        )
     })?;
     if raw.repetitions == 0 {
         return Err(bad("repetitions", "repetitions must be at least 1".into()));
     }
-    for (key, value) in raw.thresholds.iter().map(|(k, v)| (k.as_str(), *v)).chain(raw.threshold.map(|t| ("threshold", t))) {
+    for (key, value) in raw
+        .thresholds
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .chain(raw.threshold.map(|t| ("threshold", t)))
+    {
         if !(value > 0.0 && value.is_finite()) {
-            return Err(bad(key, format!("threshold for '{key}' must be a positive fraction such as 0.10, found {value}")));
+            return Err(bad(
+                key,
+                format!(
+                    "threshold for '{key}' must be a positive fraction such as 0.10, found {value}"
+                ),
+            ));
         }
     }
-    let params = Params::resolve(workload.params(), &raw.params)
-        .map_err(|message| {
-            let key = first_word_after_quote(&message).unwrap_or("params").to_string();
-            bad(&key, message)
-        })?;
+    let params = Params::resolve(workload.params(), &raw.params).map_err(|message| {
+        let key = first_word_after_quote(&message)
+            .unwrap_or("params")
+            .to_string();
+        bad(&key, message)
+    })?;
     Ok(Scenario {
         name: raw.name,
         description: raw.description,
@@ -85,10 +103,12 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// The line where `key = ...` is written, to point errors found after parsing.
 fn find_key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim_start();
-        l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
-    }).map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+        })
+        .map(|i| i + 1)
 }
 
 /// The parameter name quoted in a parameter error ("unknown parameter 'setz' ...").

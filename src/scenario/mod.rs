@@ -31,7 +31,10 @@ pub struct Scenario {
 
 impl Scenario {
     pub fn threshold_for(&self, metric: &str) -> Option<f64> {
-        self.metric_thresholds.get(metric).copied().or(self.threshold)
+        self.metric_thresholds
+            .get(metric)
+            .copied()
+            .or(self.threshold)
     }
 
     pub fn in_default_suite(&self) -> bool {
@@ -39,8 +42,8 @@ impl Scenario {
     }
 }
 
-pub use file::{load_file, parse_scenario};
 pub use builtin::{builtin_scenarios, resolve};
+pub use file::{load_file, parse_scenario};
 
 /// Where scenario files and names are resolved from.
 pub fn user_scenario_dir() -> PathBuf {

@@ -21,7 +21,13 @@ pub struct Measurement {
 impl Measurement {
     /// Per-operation latencies in nanoseconds (lower is better).
     pub fn latency_ns(metric: &'static str, samples: Vec<f64>) -> Measurement {
-        Measurement { metric, unit: "ns", better: Better::Lower, kind: SampleKind::PerOperation, samples }
+        Measurement {
+            metric,
+            unit: "ns",
+            better: Better::Lower,
+            kind: SampleKind::PerOperation,
+            samples,
+        }
     }
 
     /// One total per repetition, in nanoseconds (lower is better).
@@ -36,8 +42,19 @@ impl Measurement {
     }
 
     /// One count per repetition (e.g. dying cgroups); direction chosen by the caller.
-    pub fn count(metric: &'static str, unit: &'static str, better: Better, value: f64) -> Measurement {
-        Measurement { metric, unit, better, kind: SampleKind::PerRepetition, samples: vec![value] }
+    pub fn count(
+        metric: &'static str,
+        unit: &'static str,
+        better: Better,
+        value: f64,
+    ) -> Measurement {
+        Measurement {
+            metric,
+            unit,
+            better,
+            kind: SampleKind::PerRepetition,
+            samples: vec![value],
+        }
     }
 }
 

@@ -45,7 +45,10 @@ impl Params {
         for key in given.keys() {
             if !specs.iter().any(|s| s.name == key) {
                 let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
-                return Err(format!("unknown parameter '{key}' (known: {})", known.join(", ")));
+                return Err(format!(
+                    "unknown parameter '{key}' (known: {})",
+                    known.join(", ")
+                ));
             }
         }
         for spec in specs {
@@ -104,20 +107,30 @@ impl Params {
     pub fn to_json(&self) -> BTreeMap<String, serde_json::Value> {
         self.values
             .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                )
+            })
             .collect()
     }
 }
 
 fn convert(spec: &ParamSpec, value: &toml::Value) -> Result<ParamValue, String> {
     let wrong = |expected: &str| {
-        format!("parameter '{}' must be {expected}, found {}", spec.name, value.type_str())
+        format!(
+            "parameter '{}' must be {expected}, found {}",
+            spec.name,
+            value.type_str()
+        )
     };
     match (spec.kind, value) {
         (ParamKind::Integer, toml::Value::Integer(v)) if *v >= 0 => Ok(ParamValue::Integer(*v)),
-        (ParamKind::Integer, toml::Value::Integer(v)) => {
-            Err(format!("parameter '{}' must not be negative, found {v}", spec.name))
-        }
+        (ParamKind::Integer, toml::Value::Integer(v)) => Err(format!(
+            "parameter '{}' must not be negative, found {v}",
+            spec.name
+        )),
         (ParamKind::Integer, _) => Err(wrong("an integer")),
         (ParamKind::Text, toml::Value::String(v)) => Ok(ParamValue::Text(v.clone())),
         (ParamKind::Text, _) => Err(wrong("a string")),
@@ -134,8 +147,18 @@ mod tests {
     use super::*;
 
     const SPECS: &[ParamSpec] = &[
-        ParamSpec { name: "sets", kind: ParamKind::Integer, default: "100", help: "" },
-        ParamSpec { name: "set_type", kind: ParamKind::Text, default: "\"hash:ip\"", help: "" },
+        ParamSpec {
+            name: "sets",
+            kind: ParamKind::Integer,
+            default: "100",
+            help: "",
+        },
+        ParamSpec {
+            name: "set_type",
+            kind: ParamKind::Text,
+            default: "\"hash:ip\"",
+            help: "",
+        },
     ];
 
     #[test]
@@ -149,8 +172,16 @@ mod tests {
     #[test]
     fn unknown_and_mistyped_parameters_are_rejected() {
         let given: toml::Table = toml::from_str("setz = 5").unwrap();
-        assert!(Params::resolve(SPECS, &given).unwrap_err().contains("unknown parameter 'setz'"));
+        assert!(
+            Params::resolve(SPECS, &given)
+                .unwrap_err()
+                .contains("unknown parameter 'setz'")
+        );
         let given: toml::Table = toml::from_str("sets = \"many\"").unwrap();
-        assert!(Params::resolve(SPECS, &given).unwrap_err().contains("must be an integer"));
+        assert!(
+            Params::resolve(SPECS, &given)
+                .unwrap_err()
+                .contains("must be an integer")
+        );
     }
 }

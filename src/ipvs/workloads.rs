@@ -1,0 +1,316 @@
+//! IPVS workloads, each repetition in a fresh network namespace:
+//! - `ipvs.services`: control-plane cost of adding, dumping, zeroing and flushing N services;
+//! - `ipvs.estimator`: the data-plane symptom, latency probes beside N idle services with the
+//!   rate estimator on and off.
+
+use super::client::IpvsClient;
+use super::table::{self, TABLE_PARAMS, TableEntry};
+use super::timed::{describe_table_request, encode_dests, encode_services, encode_table};
+use super::{request, sysctl, verify};
+use crate::error::{KcanaryError, Result};
+use crate::isolate::netns::in_fresh_netns;
+use crate::probe::{PROBE_PARAMS, ProbeSettings, cpu, metric_name};
+use crate::results::Better;
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use std::time::{Duration, Instant};
+
+pub struct Services;
+pub struct Estimator;
+
+const SERVICES_PARAMS: [ParamSpec; 6] = [
+    TABLE_PARAMS[0],
+    TABLE_PARAMS[1],
+    TABLE_PARAMS[2],
+    TABLE_PARAMS[3],
+    ParamSpec {
+        name: "batched",
+        kind: ParamKind::Boolean,
+        default: "true",
+        help: "also load the same table in batched datagrams (after a flush) and time it",
+    },
+    ParamSpec {
+        name: "verify_dests",
+        kind: ParamKind::Integer,
+        default: "64",
+        help: "services whose real servers are dumped back and compared",
+    },
+];
+
+const ESTIMATOR_PARAMS: [ParamSpec; 10] = [
+    ParamSpec {
+        name: "services",
+        kind: ParamKind::Integer,
+        default: "20000",
+        help: "idle virtual services",
+    },
+    ParamSpec {
+        name: "dests_per_service",
+        kind: ParamKind::Integer,
+        default: "1",
+        help: "real servers per service",
+    },
+    TABLE_PARAMS[2],
+    TABLE_PARAMS[3],
+    ParamSpec {
+        name: "estimation",
+        kind: ParamKind::Text,
+        default: "\"both\"",
+        help: "\"on\", \"off\" or \"both\": probe with the rate estimator running and/or stopped (run_estimation)",
+    },
+    ParamSpec {
+        name: "settle_seconds",
+        kind: ParamKind::Integer,
+        default: "3",
+        help: "wait after loading the table or switching estimation before probing",
+    },
+    PROBE_PARAMS[0],
+    PROBE_PARAMS[1],
+    PROBE_PARAMS[2],
+    PROBE_PARAMS[3],
+];
+
+/// Whether this kernel has IPVS, checked once, from inside a fresh namespace (what the
+/// workloads will see).
+pub fn ipvs_available() -> std::result::Result<(), String> {
+    use std::sync::OnceLock;
+    static AVAILABLE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    AVAILABLE
+        .get_or_init(
+            || match in_fresh_netns(|| Ok(IpvsClient::connect().map(|_| ()))) {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+        )
+        .clone()
+}
+
+fn kernel(what: &'static str) -> impl Fn(crate::netlink::KernelError) -> KcanaryError {
+    move |e| KcanaryError::Kernel(format!("{what}: {e}"))
+}
+
+impl Workload for Services {
+    fn name(&self) -> &'static str {
+        "ipvs.services"
+    }
+
+    fn summary(&self) -> &'static str {
+        "add N IPVS services with D real servers each (one by one and batched), dump, zero, flush"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        &SERVICES_PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ipvs_available()
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let table = table::from_params(params)?;
+        let batched = params.boolean("batched");
+        let dest_samples = params.usize("verify_dests");
+        ctx.progress.start("IPVS services", 1);
+        let result = in_fresh_netns(move || services_repetition(&table, batched, dest_samples));
+        ctx.progress.finish();
+        result
+    }
+}
+
+/// One repetition of `ipvs.services` inside its namespace.
+pub fn services_repetition(
+    table: &[TableEntry],
+    batched: bool,
+    dest_samples: usize,
+) -> Result<Vec<Measurement>> {
+    let mut client = IpvsClient::connect()?;
+    let family = client.family();
+    let services = encode_services(client.socket(), family, table);
+    let dests = encode_dests(client.socket(), family, table);
+    let describe_service = |i: usize| format!("adding service {}", table[i].service.key);
+    let add_service_ns = services.send_one_by_one(client.socket(), &describe_service)?;
+    let describe_dest = |i: usize| describe_table_request(table, table.len() + i);
+    let add_dest_ns = dests.send_one_by_one(client.socket(), &describe_dest)?;
+
+    let dump_ns = timed_dump(&mut client)?;
+    verify::table_matches(&mut client, table, dest_samples)?;
+    let zero_ns = timed_single(
+        &mut client,
+        |w, f, s| request::zero(w, f, s, None),
+        "zeroing counters",
+    )?;
+    let flush_ns = timed_single(&mut client, request::flush, "flushing")?;
+    verify::table_is_empty(&mut client)?;
+
+    let added_s = add_service_ns.iter().sum::<f64>() / 1e9;
+    let mut measurements = vec![
+        Measurement::count(
+            "add_services_per_s",
+            "services/s",
+            Better::Higher,
+            table.len() as f64 / added_s.max(1e-9),
+        ),
+        Measurement::latency_ns("add_service_ns", add_service_ns),
+        Measurement::total_ns("dump_services_ns", dump_ns),
+        Measurement::total_ns("zero_ns", zero_ns),
+        Measurement::total_ns("flush_ns", flush_ns),
+    ];
+    if !add_dest_ns.is_empty() {
+        measurements.push(Measurement::latency_ns("add_dest_ns", add_dest_ns));
+    }
+    if batched {
+        let all = encode_table(client.socket(), family, table);
+        let total_ns = all.send_batched(client.socket(), &|i| describe_table_request(table, i))?;
+        verify::table_matches(&mut client, table, dest_samples)?;
+        client.flush().map_err(kernel("flushing"))?;
+        measurements.push(Measurement::total_ns("add_batched_total_ns", total_ns));
+        measurements.push(Measurement::count(
+            "add_batched_services_per_s",
+            "services/s",
+            Better::Higher,
+            table.len() as f64 / (total_ns / 1e9).max(1e-9),
+        ));
+    }
+    Ok(measurements)
+}
+
+/// Times a full service dump, counting messages only (parsing would allocate).
+fn timed_dump(client: &mut IpvsClient) -> Result<f64> {
+    let family = client.family();
+    let mut writer = crate::netlink::MessageWriter::with_capacity(64);
+    let sequence = client.socket().next_sequence();
+    request::dump_services(&mut writer, family, sequence);
+    let mut messages = 0usize;
+    let started = Instant::now();
+    let outcome = client
+        .socket()
+        .dump(writer.bytes(), sequence, |_| messages += 1);
+    let elapsed = started.elapsed().as_nanos() as f64;
+    outcome.map_err(kernel("dumping services"))?;
+    Ok(elapsed)
+}
+
+/// Times one pre-encoded request.
+fn timed_single(
+    client: &mut IpvsClient,
+    encode: impl FnOnce(&mut crate::netlink::MessageWriter, u16, u32),
+    what: &'static str,
+) -> Result<f64> {
+    let family = client.family();
+    let mut writer = crate::netlink::MessageWriter::with_capacity(64);
+    let sequence = client.socket().next_sequence();
+    encode(&mut writer, family, sequence);
+    let started = Instant::now();
+    let outcome = client.socket().request(writer.bytes(), sequence);
+    let elapsed = started.elapsed().as_nanos() as f64;
+    outcome.map_err(kernel(what))?;
+    Ok(elapsed)
+}
+
+impl Workload for Estimator {
+    fn name(&self) -> &'static str {
+        "ipvs.estimator"
+    }
+
+    fn summary(&self) -> &'static str {
+        "latency probes beside N idle IPVS services, rate estimation on and off"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        &ESTIMATOR_PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ipvs_available()
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let table = table::from_params(params)?;
+        let probes = ProbeSettings::from_params(params)?;
+        let modes: &'static [bool] = match params.text("estimation") {
+            "both" => &[true, false],
+            "on" => &[true],
+            "off" => &[false],
+            other => {
+                return Err(KcanaryError::Usage(format!(
+                    "estimation must be on, off or both, found '{other}'"
+                )));
+            }
+        };
+        let settle = Duration::from_secs(params.u64("settle_seconds"));
+        ctx.progress
+            .start("IPVS estimator probes", modes.len() as u64);
+        // Before 6.2 the estimation timer fires on the CPU that armed it when the namespace was
+        // created: create the namespace from a thread pinned to the probe CPU (the namespace
+        // thread inherits the affinity), so the timer and the probes share that CPU.
+        let probe_cpu = probes.cpu;
+        let result = std::thread::Builder::new()
+            .name("kcanary-ipvs-est".into())
+            .spawn(move || {
+                cpu::pin_current_thread(probe_cpu)?;
+                in_fresh_netns(move || estimator_repetition(&table, &probes, modes, settle))
+            })
+            .map_err(|e| KcanaryError::Io(format!("cannot start workload thread: {e}")))?
+            .join()
+            .map_err(|_| KcanaryError::Io("workload thread panicked".into()))?;
+        ctx.progress.finish();
+        result
+    }
+}
+
+fn estimator_repetition(
+    table: &[TableEntry],
+    probes: &ProbeSettings,
+    modes: &[bool],
+    settle: Duration,
+) -> Result<Vec<Measurement>> {
+    let mut client = IpvsClient::connect()?;
+    let family = client.family();
+    let all = encode_table(client.socket(), family, table);
+    let load_ns = all.send_batched(client.socket(), &|i| describe_table_request(table, i))?;
+    verify::table_matches(&mut client, table, 16)?;
+    let mut measurements = vec![Measurement::total_ns("load_table_ns", load_ns)];
+    let has_switch = sysctl::read(sysctl::RUN_ESTIMATION).is_some();
+    for &estimation_on in modes {
+        let prefix = if estimation_on { "est_on." } else { "est_off." };
+        if has_switch {
+            sysctl::write(
+                sysctl::RUN_ESTIMATION,
+                if estimation_on { "1" } else { "0" },
+            )?;
+        } else if !estimation_on {
+            return Err(KcanaryError::Kernel(
+                "this kernel has no net.ipv4.vs.run_estimation (added in 5.16): use estimation = \"on\"".into(),
+            ));
+        }
+        std::thread::sleep(settle);
+        measurements.extend(estimator_settings(prefix));
+        measurements.extend(probes.run(prefix)?);
+    }
+    client.flush().map_err(kernel("flushing"))?;
+    Ok(measurements)
+}
+
+/// The estimator sysctls of this namespace as numbers: run_estimation (absent before 5.16),
+/// est_nice, and est_cpulist as a CPU bit mask (both absent before 6.2).
+fn estimator_settings(prefix: &str) -> Vec<Measurement> {
+    let mut out = Vec::new();
+    let setting = |name: &str, value: f64| {
+        Measurement::count(
+            metric_name(&format!("{prefix}{name}")),
+            "value",
+            Better::Lower,
+            value,
+        )
+    };
+    if let Some(v) = sysctl::read(sysctl::RUN_ESTIMATION).and_then(|v| v.parse::<f64>().ok()) {
+        out.push(setting("run_estimation", v));
+    }
+    if let Some(v) = sysctl::read(sysctl::EST_NICE).and_then(|v| v.parse::<f64>().ok()) {
+        out.push(setting("est_nice", v));
+    }
+    if let Some(mask) = sysctl::read(sysctl::EST_CPULIST).and_then(|v| cpu::cpulist_mask(&v)) {
+        out.push(setting("est_cpulist_mask", mask as f64));
+    }
+    out
+}
