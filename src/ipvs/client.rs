@@ -131,7 +131,7 @@ impl IpvsClient {
     }
 
     pub fn flush(&mut self) -> Result<(), KernelError> {
-        self.one(|w, f, s| request::flush(w, f, s))
+        self.one(request::flush)
     }
 
     /// Every service in this namespace. A message we cannot parse is an error (`EPROTO`):

@@ -159,3 +159,80 @@ pub fn parse_info(payload: &[u8]) -> Option<IpvsInfo> {
         connection_table_size: ne_u32(top_level(payload, info_attr::CONN_TAB_SIZE)?)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Replies laid out as the kernel's `ip_vs_genl_fill_service` / `ip_vs_genl_fill_dest` /
+    //! `ip_vs_genl_get_cmd` write them (nests without NLA_F_NESTED, the HASHED flag set,
+    //! statistics nests after the options).
+    use super::*;
+    use crate::ipvs::message::default_netmask;
+
+    #[rustfmt::skip]
+    const SERVICE_REPLY: [u8; 108] = [
+        1, 1, 0, 0,                                    // genlmsghdr: NEW_SERVICE
+        104, 0, 1, 0,                                  // IPVS_CMD_ATTR_SERVICE
+        6, 0, 1, 0,   2, 0, 0, 0,                      // AF_INET
+        6, 0, 2, 0,   17, 0, 0, 0,                     // UDP
+        20, 0, 3, 0,  10, 0, 0, 9,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,
+        6, 0, 4, 0,   0, 53, 0, 0,                     // port 53
+        8, 0, 6, 0,   b'w', b'l', b'c', 0,             // "wlc"
+        12, 0, 7, 0,  3, 0, 0, 0,  0xff, 0xff, 0xff, 0xff, // PERSISTENT | HASHED
+        8, 0, 8, 0,   44, 1, 0, 0,                     // timeout 300
+        8, 0, 9, 0,   255, 255, 255, 0,                // netmask /24
+        20, 0, 10, 0,                                  // STATS nest
+        8, 0, 1, 0,   5, 0, 0, 0,                      // CONNS 5
+        8, 0, 2, 0,   9, 0, 0, 0,                      // INPKTS 9
+    ];
+
+    #[test]
+    fn service_reply_is_read_back() {
+        let dumped = parse_service(&SERVICE_REPLY).unwrap();
+        let s = &dumped.service;
+        assert_eq!(
+            s.key,
+            ServiceKey::Address {
+                protocol: Protocol::Udp,
+                address: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9)),
+                port: 53
+            }
+        );
+        assert_eq!(s.scheduler, "wlc");
+        assert_eq!(s.flags, 3);
+        assert_eq!(s.timeout_s, 300);
+        assert_eq!(s.netmask, [255, 255, 255, 0]);
+        assert_ne!(s.netmask, default_netmask(false));
+        assert_eq!(dumped.connections, 5);
+    }
+
+    #[test]
+    fn truncated_service_is_rejected() {
+        assert!(parse_service(&SERVICE_REPLY[..8]).is_none());
+    }
+
+    #[test]
+    fn dest_and_info_replies_are_read_back() {
+        #[rustfmt::skip]
+        let dest: [u8; 68] = [
+            5, 1, 0, 0,
+            64, 0, 2, 0,
+            20, 0, 1, 0,  172, 16, 0, 2,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,
+            6, 0, 2, 0,   0x1f, 0x90, 0, 0,
+            8, 0, 3, 0,   0, 0, 0, 0,                  // MASQ
+            8, 0, 4, 0,   7, 0, 0, 0,                  // weight 7
+            8, 0, 5, 0,   0, 0, 0, 0,
+            8, 0, 6, 0,   0, 0, 0, 0,
+        ];
+        let d = parse_dest(&dest, libc::AF_INET as u16).unwrap();
+        assert_eq!(d.address, IpAddr::V4(Ipv4Addr::new(172, 16, 0, 2)));
+        assert_eq!(
+            (d.port, d.weight, d.forward),
+            (8080, 7, ForwardMethod::Masquerade)
+        );
+
+        let info: [u8; 20] = [15, 1, 0, 0, 8, 0, 1, 0, 1, 2, 1, 0, 8, 0, 2, 0, 0, 16, 0, 0];
+        let info = parse_info(&info).unwrap();
+        assert_eq!(info.version_text(), "1.2.1");
+        assert_eq!(info.connection_table_size, 4096);
+    }
+}

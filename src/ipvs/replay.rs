@@ -12,7 +12,7 @@ use crate::netlink::MessageWriter;
 use crate::probe::metric_name;
 use crate::results::Better;
 use crate::workload::Measurement;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReplayOptions {
@@ -45,7 +45,7 @@ pub fn replay_save_file(path: &Path, options: &ReplayOptions) -> Result<Vec<Meas
     in_fresh_netns(move || replay_lines(&path, &lines, batch))
 }
 
-fn replay_lines(path: &PathBuf, lines: &[SaveLine], batch: bool) -> Result<Vec<Measurement>> {
+fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Measurement>> {
     let mut client = IpvsClient::connect().map_err(|e| match e {
         ConnectError::NoIpvs => {
             KcanaryError::Kernel("cannot replay an ipvsadm file: kernel has no IP_VS".into())

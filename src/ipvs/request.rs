@@ -185,3 +185,115 @@ pub fn get_info(writer: &mut MessageWriter, family: u16, sequence: u32) {
     begin(writer, family, command::GET_INFO, 0, sequence);
     writer.end();
 }
+
+#[cfg(test)]
+mod tests {
+    //! Golden bytes written out by hand from `include/uapi/linux/ip_vs.h` and ipvsadm 1.31's
+    //! libipvs (`ipvs_nl_fill_service_attr`, `ipvs_nl_fill_dest_attr`); the real ipvsadm cannot
+    //! talk to this host's kernel (no IP_VS), so they are not an strace capture. One known
+    //! difference from libnl: our nests carry NLA_F_NESTED (0x8000), which the kernel masks.
+    use super::*;
+    use crate::ipvs::message::{ForwardMethod, Protocol};
+    use std::net::Ipv4Addr;
+
+    const FAMILY: u16 = 0x0024;
+
+    fn tcp_80() -> ServiceKey {
+        ServiceKey::Address {
+            protocol: Protocol::Tcp,
+            address: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            port: 80,
+        }
+    }
+
+    #[rustfmt::skip]
+    const NEW_SERVICE: [u8; 104] = [
+        104, 0, 0, 0,   0x24, 0,   5, 0,   7, 0, 0, 0,   0, 0, 0, 0, // nlmsghdr: REQUEST|ACK, seq 7
+        1, 1, 0, 0,                                  // genlmsghdr: NEW_SERVICE, version 1
+        84, 0, 1, 0x80,                              // IPVS_CMD_ATTR_SERVICE (nested)
+        6, 0, 1, 0,   2, 0, 0, 0,                    // AF = AF_INET
+        6, 0, 2, 0,   6, 0, 0, 0,                    // PROTOCOL = TCP
+        20, 0, 3, 0,  10, 0, 0, 1,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0, // ADDR, nf_inet_addr
+        6, 0, 4, 0,   0, 80, 0, 0,                   // PORT 80, network order
+        7, 0, 6, 0,   b'r', b'r', 0, 0,              // SCHED_NAME "rr"
+        12, 0, 7, 0,  0, 0, 0, 0,  0xff, 0xff, 0xff, 0xff, // FLAGS: flags 0, mask ~0
+        8, 0, 8, 0,   0, 0, 0, 0,                    // TIMEOUT 0
+        8, 0, 9, 0,   0xff, 0xff, 0xff, 0xff,        // NETMASK 255.255.255.255
+    ];
+
+    #[rustfmt::skip]
+    const NEW_DEST: [u8; 140] = [
+        140, 0, 0, 0,   0x24, 0,   5, 0,   8, 0, 0, 0,   0, 0, 0, 0,
+        5, 1, 0, 0,                                  // NEW_DEST
+        48, 0, 1, 0x80,                              // service key only
+        6, 0, 1, 0,   2, 0, 0, 0,
+        6, 0, 2, 0,   6, 0, 0, 0,
+        20, 0, 3, 0,  10, 0, 0, 1,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,
+        6, 0, 4, 0,   0, 80, 0, 0,
+        72, 0, 2, 0x80,                              // IPVS_CMD_ATTR_DEST (nested)
+        6, 0, 11, 0,  2, 0, 0, 0,                    // ADDR_FAMILY = AF_INET
+        20, 0, 1, 0,  172, 16, 0, 1,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0, // ADDR
+        6, 0, 2, 0,   0x1f, 0x90, 0, 0,              // PORT 8080
+        8, 0, 3, 0,   0, 0, 0, 0,                    // FWD_METHOD = MASQ
+        8, 0, 4, 0,   3, 0, 0, 0,                    // WEIGHT 3
+        8, 0, 5, 0,   0, 0, 0, 0,                    // U_THRESH
+        8, 0, 6, 0,   0, 0, 0, 0,                    // L_THRESH
+    ];
+
+    #[test]
+    fn new_service_matches_libipvs_layout() {
+        let mut w = MessageWriter::default();
+        new_service(&mut w, FAMILY, 7, &Service::new(tcp_80(), "rr"));
+        assert_eq!(w.bytes(), &NEW_SERVICE[..]);
+    }
+
+    #[test]
+    fn new_dest_matches_libipvs_layout() {
+        let mut destination = Destination::new(IpAddr::V4(Ipv4Addr::new(172, 16, 0, 1)), 8080);
+        destination.forward = ForwardMethod::Masquerade;
+        destination.weight = 3;
+        let mut w = MessageWriter::default();
+        new_dest(&mut w, FAMILY, 8, &tcp_80(), &destination);
+        assert_eq!(w.bytes(), &NEW_DEST[..]);
+    }
+
+    #[test]
+    fn fwmark_service_carries_mark_instead_of_address() {
+        let mut w = MessageWriter::default();
+        del_service(
+            &mut w,
+            FAMILY,
+            9,
+            &ServiceKey::FirewallMark {
+                ipv6: true,
+                mark: 42,
+            },
+        );
+        #[rustfmt::skip]
+        let expected: [u8; 40] = [
+            40, 0, 0, 0,   0x24, 0,   5, 0,   9, 0, 0, 0,   0, 0, 0, 0,
+            3, 1, 0, 0,                                // DEL_SERVICE
+            20, 0, 1, 0x80,
+            6, 0, 1, 0,   10, 0, 0, 0,                 // AF = AF_INET6
+            8, 0, 5, 0,   42, 0, 0, 0,                 // FWMARK 42
+        ];
+        assert_eq!(w.bytes(), &expected[..]);
+    }
+
+    #[test]
+    fn table_commands_have_no_attributes_and_dumps_ask_for_a_dump() {
+        let mut w = MessageWriter::default();
+        flush(&mut w, FAMILY, 1);
+        assert_eq!(
+            w.bytes(),
+            &[
+                20, 0, 0, 0, 0x24, 0, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0, 17, 1, 0, 0
+            ]
+        );
+        w.clear();
+        dump_services(&mut w, FAMILY, 2);
+        // NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP (0x300)
+        assert_eq!(&w.bytes()[6..8], &0x305u16.to_ne_bytes());
+        assert_eq!(&w.bytes()[16..20], &[4, 1, 0, 0]);
+    }
+}

@@ -454,3 +454,188 @@ fn endpoint(address: IpAddr, port: u16) -> String {
         IpAddr::V4(a) => format!("{a}:{port}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    fn parse_text(text: &str) -> Result<Vec<SaveLine>> {
+        parse(Path::new("rules.ipvs"), text)
+    }
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    }
+
+    /// What `ipvsadm -S -n` writes (services, then their real servers).
+    const SAVED: &str = "\
+-A -t 10.0.0.1:80 -s rr
+-a -t 10.0.0.1:80 -r 172.16.0.1:8080 -m -w 1
+-a -t 10.0.0.1:80 -r 172.16.0.2:8080 -m -w 3
+-A -u 10.0.0.2:53 -s wlc -p 600 -M 255.255.255.0
+-a -u 10.0.0.2:53 -r 172.16.1.1 -g -w 0
+-A -f 7 -s sh -b sh-fallback,sh-port
+-a -f 7 -r 172.16.2.1:0 -i -w 1 -x 100 -y 10
+-A -t [2001:db8::1]:443 -s rr -p
+";
+
+    #[test]
+    fn ipvsadm_save_output_parses() {
+        let lines = parse_text(SAVED).unwrap();
+        assert_eq!(lines.len(), 8);
+        let tcp = ServiceKey::Address {
+            protocol: Protocol::Tcp,
+            address: v4(10, 0, 0, 1),
+            port: 80,
+        };
+        assert_eq!(
+            lines[0].command,
+            Command::AddService(Service::new(tcp, "rr"))
+        );
+        let Command::AddServer(key, d) = &lines[2].command else {
+            panic!("{:?}", lines[2])
+        };
+        assert_eq!(
+            (key, d.address, d.port, d.forward, d.weight),
+            (&tcp, v4(172, 16, 0, 2), 8080, ForwardMethod::Masquerade, 3)
+        );
+        let Command::AddService(udp) = &lines[3].command else {
+            panic!()
+        };
+        assert_eq!(
+            (udp.flags, udp.timeout_s, udp.netmask),
+            (service_flag::PERSISTENT, 600, [255, 255, 255, 0])
+        );
+        // A real server without a port takes the service's port.
+        let Command::AddServer(_, d) = &lines[4].command else {
+            panic!()
+        };
+        assert_eq!(
+            (d.port, d.weight, d.forward),
+            (53, 0, ForwardMethod::DirectRoute)
+        );
+        let Command::AddService(mark) = &lines[5].command else {
+            panic!()
+        };
+        assert_eq!(
+            mark.key,
+            ServiceKey::FirewallMark {
+                ipv6: false,
+                mark: 7
+            }
+        );
+        assert_eq!(mark.flags, service_flag::SCHED1 | service_flag::SCHED2);
+        let Command::AddServer(_, d) = &lines[6].command else {
+            panic!()
+        };
+        assert_eq!(
+            (d.forward, d.upper_threshold, d.lower_threshold),
+            (ForwardMethod::Tunnel, 100, 10)
+        );
+        let Command::AddService(v6) = &lines[7].command else {
+            panic!()
+        };
+        assert_eq!(
+            v6.key,
+            ServiceKey::Address {
+                protocol: Protocol::Tcp,
+                address: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+                port: 443
+            }
+        );
+        assert_eq!(
+            (v6.timeout_s, v6.netmask),
+            (DEFAULT_PERSISTENCE_S, 128u32.to_ne_bytes())
+        );
+        assert_eq!(lines[7].line, 8);
+    }
+
+    #[test]
+    fn defaults_and_other_commands() {
+        let lines = parse_text("# saved\n\n-A -t 1.2.3.4:80\n-E --tcp-service 1.2.3.4:80 --scheduler lc\n-d -t 1.2.3.4:80 -r 5.6.7.8\n-D -t 1.2.3.4:80\n-Z\n-C\n").unwrap();
+        let Command::AddService(s) = &lines[0].command else {
+            panic!()
+        };
+        assert_eq!(
+            (s.scheduler.as_str(), lines[0].line),
+            (DEFAULT_SCHEDULER, 3)
+        );
+        assert!(matches!(&lines[1].command, Command::EditService(s) if s.scheduler == "lc"));
+        assert!(matches!(&lines[2].command, Command::DeleteServer(_, d) if d.port == 80));
+        assert!(matches!(lines[3].command, Command::DeleteService(_)));
+        assert_eq!(lines[4].command, Command::Zero(None));
+        assert_eq!(lines[5].command, Command::Clear);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_expectation() {
+        let cases = [
+            (
+                "-A -t 10.0.0.1:80\n-A -t web.example:http -s rr\n",
+                2,
+                "numeric ADDRESS:PORT",
+            ),
+            ("-A -t 10.0.0.1 -s rr\n", 1, "no port"),
+            ("-a -t 10.0.0.1:80 -m\n", 1, "needs a real server"),
+            ("-A -s rr\n", 1, "needs a service"),
+            ("-X -t 10.0.0.1:80\n", 1, "expected an ipvsadm command"),
+            ("-A -t 10.0.0.1:80 -s\n", 1, "needs a scheduler name"),
+            (
+                "-a -t 10.0.0.1:80 -r 1.1.1.1 -w heavy\n",
+                1,
+                "weight must be",
+            ),
+            ("-A -t 10.0.0.1:80 --frobnicate\n", 1, "unsupported option"),
+            ("-A -u 10.0.0.1:99999\n", 1, "not a number 0-65535"),
+            ("-A -t 10.0.0.1:80 -M 255.0.255.0\n", 1, "not contiguous"),
+        ];
+        for (text, line, expected) in cases {
+            let error = parse_text(text).unwrap_err();
+            assert_eq!(error.exit_code(), crate::error::exit_code::BAD_INPUT);
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&format!("rules.ipvs:{line}: ")),
+                "{message}"
+            );
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn sniffing_tells_ipvsadm_from_ipset() {
+        assert!(looks_like_ipvsadm_save(SAVED));
+        assert!(looks_like_ipvsadm_save("# comment\n-C\n-A -t 1.1.1.1:80\n"));
+        assert!(looks_like_ipvsadm_save(
+            "--add-service --udp-service 1.1.1.1:53\n"
+        ));
+        assert!(!looks_like_ipvsadm_save(
+            "create foo hash:ip\nadd foo 1.2.3.4\n"
+        ));
+        assert!(!looks_like_ipvsadm_save("-N foo hash:ip\n-A foo 1.2.3.4\n"));
+        assert!(!looks_like_ipvsadm_save(""));
+    }
+
+    #[test]
+    fn rendered_tables_parse_back() {
+        let table = crate::ipvs::table::generate(3, 2, "mixed", "rr");
+        let mut commands: Vec<Command> = table
+            .iter()
+            .map(|e| Command::AddService(e.service.clone()))
+            .collect();
+        for e in &table {
+            commands.extend(
+                e.destinations
+                    .iter()
+                    .map(|d| Command::AddServer(e.service.key, d.clone())),
+            );
+        }
+        let text = render(&commands);
+        let parsed: Vec<Command> = parse_text(&text)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.command)
+            .collect();
+        assert_eq!(parsed, commands);
+    }
+}

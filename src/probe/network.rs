@@ -167,7 +167,7 @@ fn ping(socket: &UdpSocket, config: &NetworkProbeConfig) -> Result<NetworkProbeR
         samples_ns.push(sent_at.elapsed().as_nanos() as u64);
         mismatched += usize::from(!matched);
         if samples_ns.len() >= config.min_round_trips
-            && samples_ns.len() % 256 == 0
+            && samples_ns.len().is_multiple_of(256)
             && started.elapsed() >= config.duration
         {
             break;
