@@ -46,7 +46,7 @@ fn missing_ipvs_is_a_skip_with_the_reason() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(&[scenario.clone()], "host", WhenUnavailable::Skip, &hooks).unwrap();
+    let run = run_scenarios(std::slice::from_ref(&scenario), "host", WhenUnavailable::Skip, &hooks).unwrap();
     assert!(run.results.is_empty());
     assert_eq!(run.skipped[0].reason, NO_IPVS);
     // Asked for by name, it is an environment failure instead.
