@@ -82,3 +82,30 @@ fn probe_scenario_runs_here_and_gives_plausible_percentiles() {
     assert!(value("timer_overshoot.p50_ns") > 0.0);
     assert!(value("timer_overshoot.over_1ms") >= value("timer_overshoot.over_10ms"));
 }
+
+/// Runs the scenario file named by `KCANARY_GUEST_SCENARIO` and prints one line per metric.
+/// Used inside a VM guest (`--ignored`) until `kcanary vm` runs scenarios itself; the IPVS
+/// workloads check what the kernel dumps back, so a failed check fails this test.
+#[test]
+#[ignore]
+fn guest_scenario() {
+    let Ok(path) = std::env::var("KCANARY_GUEST_SCENARIO") else {
+        panic!("set KCANARY_GUEST_SCENARIO to a scenario file");
+    };
+    let mut scenario = load_file(Path::new(&path)).unwrap();
+    if let Ok(repetitions) = std::env::var("KCANARY_GUEST_REPETITIONS") {
+        scenario.repetitions = repetitions.parse().unwrap();
+        scenario.warmup = 0;
+    }
+    let status = |line: &str| println!("status: {line}");
+    let hooks = RunHooks { progress: &NoProgress, status: &status };
+    let run = run_scenarios(&[scenario], "vm", WhenUnavailable::Fail, &hooks).unwrap();
+    println!("kernel: {}", run.environment.kernel_release);
+    for r in &run.results {
+        let s = &r.summary;
+        println!(
+            "metric: {} [{}] n={} min={:.0} p50={:.0} p99={:.0} max={:.0} mean={:.0}",
+            r.metric, r.unit, s.n, s.min, s.p50, s.p99, s.max, s.mean
+        );
+    }
+}
