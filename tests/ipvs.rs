@@ -46,7 +46,13 @@ fn missing_ipvs_is_a_skip_with_the_reason() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(std::slice::from_ref(&scenario), "host", WhenUnavailable::Skip, &hooks).unwrap();
+    let run = run_scenarios(
+        std::slice::from_ref(&scenario),
+        "host",
+        WhenUnavailable::Skip,
+        &hooks,
+    )
+    .unwrap();
     assert!(run.results.is_empty());
     assert_eq!(run.skipped[0].reason, NO_IPVS);
     // Asked for by name, it is an environment failure instead.
@@ -161,4 +167,78 @@ fn replay_sends_every_command() {
         error.contains(":7: ") && error.contains("EEXIST"),
         "{error}"
     );
+}
+
+/// The table an `ipvsadm -S` file describes (services with their real servers).
+fn table_of_file(path: &std::path::Path) -> Vec<table::TableEntry> {
+    use kcanary::ipvs::save_file::{Command, load};
+    let mut entries: Vec<table::TableEntry> = Vec::new();
+    for line in load(path).unwrap() {
+        match line.command {
+            Command::AddService(service) => entries.push(table::TableEntry {
+                service,
+                destinations: Vec::new(),
+            }),
+            Command::AddServer(key, destination) => entries
+                .iter_mut()
+                .find(|e| e.service.key == key)
+                .unwrap()
+                .destinations
+                .push(destination),
+            other => panic!("unexpected {other:?} in a table file"),
+        }
+    }
+    entries
+}
+
+/// In a guest, after `ipvsadm -R < FILE` in the same (initial) namespace: what kcanary dumps
+/// is what the file says, services and every real server. Checks the dump parser and the
+/// save-file defaults against the real tool.
+#[test]
+#[ignore]
+fn guest_dump_matches_file_loaded_by_ipvsadm() {
+    let path = std::env::var("KCANARY_GUEST_FILE").expect("KCANARY_GUEST_FILE");
+    let entries = table_of_file(std::path::Path::new(&path));
+    let mut client = IpvsClient::connect().unwrap();
+    kcanary::ipvs::verify::table_matches(&mut client, &entries, usize::MAX).unwrap();
+    println!(
+        "kcanary dump matches {} services loaded by ipvsadm",
+        entries.len()
+    );
+}
+
+/// In a guest: loads FILE in the initial namespace with kcanary, so that `ipvsadm -S -n` can
+/// be compared with the file afterwards (the reverse check).
+#[test]
+#[ignore]
+fn guest_load_file_for_ipvsadm() {
+    let path = std::env::var("KCANARY_GUEST_FILE").expect("KCANARY_GUEST_FILE");
+    let entries = table_of_file(std::path::Path::new(&path));
+    let mut client = IpvsClient::connect().unwrap();
+    for entry in &entries {
+        client.add_service(&entry.service).unwrap();
+        for destination in &entry.destinations {
+            client.add_dest(&entry.service.key, destination).unwrap();
+        }
+    }
+    println!("kcanary loaded {} services", entries.len());
+}
+
+/// In a guest: replays FILE (one by one, and batched if KCANARY_GUEST_BATCH is set) and prints
+/// the totals, for the comparison with `ipvsadm -R` on the same file.
+#[test]
+#[ignore]
+fn guest_replay() {
+    let path = std::env::var("KCANARY_GUEST_FILE").expect("KCANARY_GUEST_FILE");
+    let batch = std::env::var("KCANARY_GUEST_BATCH").is_ok();
+    let measurements =
+        replay_save_file(std::path::Path::new(&path), &ReplayOptions { batch }).unwrap();
+    for m in measurements {
+        let total: f64 = m.samples.iter().sum();
+        println!(
+            "replay batch={batch} {} n={} sum={total:.0}",
+            m.metric,
+            m.samples.len()
+        );
+    }
 }

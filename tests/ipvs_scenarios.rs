@@ -98,7 +98,10 @@ fn guest_scenario() {
         scenario.warmup = 0;
     }
     let status = |line: &str| println!("status: {line}");
-    let hooks = RunHooks { progress: &NoProgress, status: &status };
+    let hooks = RunHooks {
+        progress: &NoProgress,
+        status: &status,
+    };
     let run = run_scenarios(&[scenario], "vm", WhenUnavailable::Fail, &hooks).unwrap();
     println!("kernel: {}", run.environment.kernel_release);
     for r in &run.results {

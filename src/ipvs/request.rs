@@ -188,10 +188,10 @@ pub fn get_info(writer: &mut MessageWriter, family: u16, sequence: u32) {
 
 #[cfg(test)]
 mod tests {
-    //! Golden bytes written out by hand from `include/uapi/linux/ip_vs.h` and ipvsadm 1.31's
-    //! libipvs (`ipvs_nl_fill_service_attr`, `ipvs_nl_fill_dest_attr`); the real ipvsadm cannot
-    //! talk to this host's kernel (no IP_VS), so they are not an strace capture. One known
-    //! difference from libnl: our nests carry NLA_F_NESTED (0x8000), which the kernel masks.
+    //! Golden bytes written out by hand from `include/uapi/linux/ip_vs.h` and ipvsadm's libipvs
+    //! (`ipvs_nl_fill_service_attr`, `ipvs_nl_fill_dest_attr`), with comments saying what each
+    //! byte is. `tests/ipvsadm_golden.rs` checks the same requests against bytes the real
+    //! ipvsadm 1.31 sent to a 6.12 kernel in a VM (strace capture).
     use super::*;
     use crate::ipvs::message::{ForwardMethod, Protocol};
     use std::net::Ipv4Addr;

@@ -5,11 +5,12 @@ use super::request;
 use super::table::TableEntry;
 use crate::error::{KcanaryError, Result};
 use crate::netlink::{MessageWriter, NetlinkSocket};
+use netlink_packet_core::NLM_F_ACK;
 use std::ops::Range;
 use std::time::Instant;
 
-/// At most this many messages per batch datagram: every IPVS request carries NLM_F_ACK, and the
-/// acks of one datagram must fit in the socket's receive buffer.
+/// At most this many messages per batch datagram, so that even if every one of them failed,
+/// the error messages would fit in the socket's receive buffer.
 pub const MAX_MESSAGES_PER_BATCH: usize = 1024;
 
 /// Encoded requests, each with its byte range and sequence number.
@@ -65,13 +66,16 @@ impl EncodedRequests {
     }
 
     /// Sends all requests in as few datagrams as the socket allows and returns the total time.
+    /// Only the last request of each datagram keeps `NLM_F_ACK`: the kernel then builds one ack
+    /// per datagram instead of one per request (failed requests are still answered), which is
+    /// what makes batching pay. The copy with the flags cleared is made before timing starts.
     pub fn send_batched(
         &self,
         socket: &mut NetlinkSocket,
         describe: &dyn Fn(usize) -> String,
     ) -> Result<f64> {
         let chunks = self.chunks(socket.max_batch_bytes());
-        let bytes = self.writer.bytes();
+        let bytes = self.without_inner_acks(&chunks);
         let started = Instant::now();
         for (byte_range, last_sequence) in &chunks {
             let outcome = socket
@@ -92,6 +96,23 @@ impl EncodedRequests {
             }
         }
         Ok(started.elapsed().as_nanos() as f64)
+    }
+
+    /// A copy of the encoded bytes where every request but the last of each chunk has
+    /// `NLM_F_ACK` cleared.
+    fn without_inner_acks(&self, chunks: &[(Range<usize>, u32)]) -> Vec<u8> {
+        const FLAGS_OFFSET: usize = 6;
+        let closing: std::collections::HashSet<u32> =
+            chunks.iter().map(|(_, last)| *last).collect();
+        let mut bytes = self.writer.bytes().to_vec();
+        for (range, sequence) in &self.requests {
+            if !closing.contains(sequence) {
+                let at = range.start + FLAGS_OFFSET;
+                let flags = u16::from_ne_bytes([bytes[at], bytes[at + 1]]) & !NLM_F_ACK;
+                bytes[at..at + 2].copy_from_slice(&flags.to_ne_bytes());
+            }
+        }
+        bytes
     }
 
     /// Groups consecutive requests into datagrams of at most `max_bytes` bytes and
@@ -191,4 +212,53 @@ pub fn describe_table_request(table: &[TableEntry], index: usize) -> String {
         rest -= entry.destinations.len();
     }
     format!("request {index}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(count: usize) -> EncodedRequests {
+        let mut encoded = EncodedRequests::with_capacity(count, 20);
+        for sequence in 1..=count as u32 {
+            let start = encoded.writer.len();
+            request::flush(&mut encoded.writer, 0x24, sequence);
+            encoded
+                .requests
+                .push((start..encoded.writer.len(), sequence));
+        }
+        encoded
+    }
+
+    #[test]
+    fn chunks_respect_byte_and_message_limits() {
+        let requests = encoded(2500);
+        // 20-byte messages: 100 bytes hold 5.
+        let small = requests.chunks(100);
+        assert_eq!(small.len(), 500);
+        assert_eq!(small[0], (0..100, 5));
+        let big = requests.chunks(1 << 20);
+        assert_eq!(
+            big.iter().map(|(_, last)| *last).collect::<Vec<_>>(),
+            vec![1024, 2048, 2500]
+        );
+    }
+
+    #[test]
+    fn only_the_last_request_of_a_chunk_asks_for_an_ack() {
+        let requests = encoded(7);
+        let chunks = requests.chunks(60); // 3 messages per chunk: last sequences 3, 6, 7
+        let bytes = requests.without_inner_acks(&chunks);
+        let acked: Vec<u32> = requests
+            .requests
+            .iter()
+            .filter(|(range, _)| {
+                u16::from_ne_bytes([bytes[range.start + 6], bytes[range.start + 7]]) & NLM_F_ACK
+                    != 0
+            })
+            .map(|(_, sequence)| *sequence)
+            .collect();
+        assert_eq!(acked, vec![3, 6, 7]);
+        assert_eq!(bytes.len(), requests.writer.len());
+    }
 }
