@@ -255,7 +255,14 @@ fn build(kind: Kind, o: Options, command: &str) -> std::result::Result<Command, 
                 .server
                 .as_deref()
                 .ok_or_else(|| format!("{command} needs a real server: -r ADDRESS[:PORT]"))?;
-            let destination = destination(&key, text, &o)?;
+            let mut destination = destination(&key, text, &o)?;
+            // Like ipvsadm: direct routing and tunnels cannot map ports, so when adding or
+            // editing such a real server of an address service, its port is the service's.
+            if let (Kind::AddServer | Kind::EditServer, ServiceKey::Address { port, .. }) = (kind, &key)
+                && matches!(destination.forward, ForwardMethod::DirectRoute | ForwardMethod::Tunnel)
+            {
+                destination.port = *port;
+            }
             Ok(match kind {
                 Kind::AddServer => Command::AddServer(key, destination),
                 Kind::EditServer => Command::EditServer(key, destination),
@@ -474,7 +481,7 @@ mod tests {
 -a -t 10.0.0.1:80 -r 172.16.0.1:8080 -m -w 1
 -a -t 10.0.0.1:80 -r 172.16.0.2:8080 -m -w 3
 -A -u 10.0.0.2:53 -s wlc -p 600 -M 255.255.255.0
--a -u 10.0.0.2:53 -r 172.16.1.1 -g -w 0
+-a -u 10.0.0.2:53 -r 172.16.1.1:5353 -g -w 0
 -A -f 7 -s sh -b sh-fallback,sh-port
 -a -f 7 -r 172.16.2.1:0 -i -w 1 -x 100 -y 10
 -A -t [2001:db8::1]:443 -s rr -p
@@ -562,6 +569,7 @@ mod tests {
             (DEFAULT_SCHEDULER, 3)
         );
         assert!(matches!(&lines[1].command, Command::EditService(s) if s.scheduler == "lc"));
+        // A real server without a port takes the service's port.
         assert!(matches!(&lines[2].command, Command::DeleteServer(_, d) if d.port == 80));
         assert!(matches!(lines[3].command, Command::DeleteService(_)));
         assert_eq!(lines[4].command, Command::Zero(None));
