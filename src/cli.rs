@@ -30,6 +30,20 @@ pub enum Command {
     /// Replay an `ipset save` / `ipset restore` file in a fresh network namespace and report
     /// latency per command kind.
     Replay(ReplayArgs),
+    /// Write a generated workload file to stdout (e.g. a kube-router-style ipset sync to
+    /// replay with `kcanary replay` or `ipset restore`).
+    Generate(GenerateArgs),
+    /// Compare a results file against a baseline (results or baseline file); exit 1 if a
+    /// metric regressed.
+    Check(CheckArgs),
+    /// Show two or more results files side by side; all are compared against the first.
+    Compare(CompareArgs),
+    /// Manage stored baselines.
+    Baseline(BaselineArgs),
+    /// Draw latency histograms, CDFs and cost-against-scale curves (SVG and PNG).
+    Plot(PlotArgs),
+    /// Turn criterion's output (target/criterion) into a kcanary results file.
+    ImportCriterion(ImportCriterionArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,4 +89,122 @@ pub struct ReplayArgs {
     /// Where to write the results JSON (none when not given).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[arg(value_enum)]
+    pub what: Generated,
+    /// Sets to keep in sync.
+    #[arg(long, default_value_t = 6000)]
+    pub sets: usize,
+    /// Elements per set (at most 64).
+    #[arg(long, default_value_t = 4)]
+    pub entries: usize,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Generated {
+    /// One kube-router ipset sync (run it with `-exist`, as kube-router does).
+    KubeRouterSync,
+}
+
+/// Options shared by `check` and `compare`: thresholds and output formats.
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    /// Smallest relative change that counts, for every metric (0.1 = 10%); replaces the
+    /// thresholds in the results files.
+    #[arg(long, value_name = "FRACTION")]
+    pub threshold: Option<f64>,
+    /// Threshold for metrics whose scenario sets none.
+    #[arg(long, value_name = "FRACTION", default_value_t = kcanary::gate::options::DEFAULT_THRESHOLD)]
+    pub default_threshold: f64,
+    /// Format of the table on standard output.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TableFormat,
+    /// Also write JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write Bencher Metric Format JSON (of the last file) here.
+    #[arg(long, value_name = "FILE")]
+    pub bencher: Option<PathBuf>,
+    /// Exit 1 also when a metric is inconclusive (not enough evidence either way).
+    #[arg(long)]
+    pub fail_on_inconclusive: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TableFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The results file of the kernel under test.
+    pub results: PathBuf,
+    /// A results file or a baseline file (see `kcanary baseline save`).
+    #[arg(long)]
+    pub baseline: PathBuf,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Results or baseline files; the first is the baseline of the others.
+    #[arg(num_args = 2.., required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Store a compact baseline of a results file under
+    /// DIR/<machine-class>/<kernel-release>/<name>.json.
+    Save(BaselineSaveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BaselineSaveArgs {
+    /// The results file to digest.
+    pub results: PathBuf,
+    /// Label of the baseline (the file name).
+    #[arg(long, default_value = "default")]
+    pub name: String,
+    /// Root directory of the baselines.
+    #[arg(long, default_value = "baselines")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// Results files (one per kernel or per scale step).
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// Directory for the SVG and PNG files.
+    #[arg(long, short)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportCriterionArgs {
+    /// criterion's output directory (usually target/criterion). Several directories (copies
+    /// taken after separate `cargo bench` runs) are imported as repetitions of one run.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the results JSON.
+    #[arg(long, short, default_value = "criterion-results.json")]
+    pub out: PathBuf,
+    /// Which saved measurement to read: "new" (the latest run) or a `--save-baseline` name.
+    #[arg(long, default_value = "new")]
+    pub saved: String,
 }

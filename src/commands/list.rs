@@ -1,4 +1,35 @@
+//! `kcanary list`: the built-in scenarios, and with `--workloads` every workload's parameters.
+
+use crate::cli::ListArgs;
 use kcanary::error::Result;
-pub fn execute(_args: crate::cli::ListArgs) -> Result<i32> {
-    todo!()
+use kcanary::scenario::builtin_scenarios;
+use kcanary::workload::registry;
+
+pub fn execute(args: ListArgs) -> Result<i32> {
+    let scenarios = builtin_scenarios();
+    let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    println!("Built-in scenarios (* = in the default suite; run one with `kcanary run NAME`):");
+    for s in &scenarios {
+        let mark = if s.in_default_suite() { '*' } else { ' ' };
+        println!(
+            "{mark} {:<width$}  {:<24} {}",
+            s.name,
+            s.workload.name(),
+            s.description
+        );
+    }
+    if args.workloads {
+        println!(
+            "\nWorkloads (use in a scenario file as `workload = \"NAME\"`, parameters under [params]):"
+        );
+        for w in registry::all() {
+            println!("\n{}: {}", w.name(), w.summary());
+            for p in w.params() {
+                println!("    {:<12} default {:<12} {}", p.name, p.default, p.help);
+            }
+        }
+    } else {
+        println!("\n`kcanary list --workloads` shows every workload and its parameters.");
+    }
+    Ok(0)
 }

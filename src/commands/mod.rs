@@ -1,6 +1,13 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod baseline;
+mod check;
+mod compare;
+mod gate_output;
+mod generate;
+mod import_criterion;
 mod list;
+mod plot;
 mod replay;
 mod run;
 
@@ -12,5 +19,11 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Run(args) => run::execute(args),
         Command::List(args) => list::execute(args),
         Command::Replay(args) => replay::execute(args),
+        Command::Generate(args) => generate::execute(args),
+        Command::Check(args) => check::execute(args),
+        Command::Compare(args) => compare::execute(args),
+        Command::Baseline(args) => baseline::execute(args),
+        Command::Plot(args) => plot::execute(args),
+        Command::ImportCriterion(args) => import_criterion::execute(args),
     }
 }

@@ -1,1 +1,16 @@
-//! (in progress)
+//! The regression gate: pairs the metrics of a baseline and a candidate run, compares each
+//! pair with the statistics of `stats/`, and gives a verdict per metric. Method, thresholds
+//! and baseline layout are documented in `docs/gate.md`.
+
+pub mod baseline;
+pub mod compare;
+pub mod evidence;
+pub mod options;
+pub mod verdict;
+
+pub use compare::{
+    Comparison, GroupSummary, MetricComparison, OneSidedMetric, compare_evidence, compare_runs,
+};
+pub use evidence::{MetricEvidence, RunEvidence, load_evidence};
+pub use options::GateOptions;
+pub use verdict::Verdict;

@@ -10,20 +10,23 @@ use crate::error::{KcanaryError, Result};
 use nix::sched::{CloneFlags, unshare};
 
 /// Runs `work` on a new thread inside a new, empty network namespace and returns its result.
+/// The thread is scoped, so `work` may borrow from the caller (e.g. the progress display).
 pub fn in_fresh_netns<T, F>(work: F) -> Result<T>
 where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
+    T: Send,
+    F: FnOnce() -> Result<T> + Send,
 {
-    std::thread::Builder::new()
-        .name("kcanary-netns".into())
-        .spawn(move || {
-            enter_fresh_netns()?;
-            work()
-        })
-        .map_err(|e| KcanaryError::Io(format!("cannot start workload thread: {e}")))?
-        .join()
-        .map_err(|_| KcanaryError::Io("workload thread panicked".into()))?
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kcanary-netns".into())
+            .spawn_scoped(scope, move || {
+                enter_fresh_netns()?;
+                work()
+            })
+            .map_err(|e| KcanaryError::Io(format!("cannot start workload thread: {e}")))?
+            .join()
+            .map_err(|_| KcanaryError::Io("workload thread panicked".into()))?
+    })
 }
 
 /// Moves the calling thread into a new network namespace.

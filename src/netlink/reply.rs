@@ -56,11 +56,20 @@ impl<'a> ReplyMessage<'a> {
 }
 
 /// Iterates over the netlink messages in `datagram`, stopping at the first malformed one.
+/// Allocates nothing.
 pub fn messages(datagram: &[u8]) -> impl Iterator<Item = ReplyMessage<'_>> {
     let mut rest = datagram;
     std::iter::from_fn(move || {
-        let buffer = NetlinkBuffer::new_checked(rest).ok()?;
+        // Bounds are checked here rather than with `new_checked`, whose error path formats a
+        // String: this runs inside timed regions, where nothing may allocate.
+        if rest.len() < 16 {
+            return None;
+        }
+        let buffer = NetlinkBuffer::new(rest);
         let length = buffer.length() as usize;
+        if length < 16 || length > rest.len() {
+            return None;
+        }
         let message = ReplyMessage {
             message_type: buffer.message_type(),
             flags: buffer.flags(),
@@ -96,4 +105,35 @@ pub fn ne_u32(value: &[u8]) -> Option<u32> {
 pub fn c_string(value: &[u8]) -> String {
     let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
     String::from_utf8_lossy(&value[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_messages_and_stops_at_garbage() {
+        let mut datagram = Vec::new();
+        for sequence in [7u32, 8] {
+            datagram.extend_from_slice(&20u32.to_ne_bytes());
+            datagram.extend_from_slice(&2u16.to_ne_bytes());
+            datagram.extend_from_slice(&0u16.to_ne_bytes());
+            datagram.extend_from_slice(&sequence.to_ne_bytes());
+            datagram.extend_from_slice(&0u32.to_ne_bytes());
+            datagram.extend_from_slice(&(-17i32).to_ne_bytes());
+        }
+        datagram.extend_from_slice(&[0xff; 7]);
+        let seen: Vec<(u32, i32)> = messages(&datagram)
+            .map(|m| (m.sequence, m.error_code()))
+            .collect();
+        assert_eq!(seen, vec![(7, 17), (8, 17)]);
+        assert_eq!(messages(&[]).count(), 0);
+        let mut lying = datagram[..20].to_vec();
+        lying[0] = 200;
+        assert_eq!(
+            messages(&lying).count(),
+            0,
+            "a length beyond the datagram is not trusted"
+        );
+    }
 }

@@ -72,7 +72,7 @@ impl NetlinkSocket {
     /// Allocates nothing unless the kernel reports an error.
     pub fn request(&mut self, request: &[u8], sequence: u32) -> Result<(), KernelError> {
         self.send(request)?;
-        self.wait_for_ack(sequence, &mut |_, _| {})
+        self.wait_for_ack(sequence, &mut |_, _| {})?
     }
 
     /// Sends several requests in one datagram. Requests without `NLM_F_ACK` only answer when
@@ -87,11 +87,14 @@ impl NetlinkSocket {
         self.send(requests)?;
         let mut outcome = BatchOutcome::default();
         let names = self.names;
-        self.wait_for_ack(last_sequence, &mut |sequence, error| {
+        let last = self.wait_for_ack(last_sequence, &mut |sequence, error| {
             outcome
                 .errors
                 .push((sequence, KernelError::new(error.0, names, error.1)));
         })?;
+        if let Err(error) = last {
+            outcome.errors.push((last_sequence, error));
+        }
         Ok(outcome)
     }
 
@@ -176,12 +179,13 @@ impl NetlinkSocket {
     }
 
     /// Reads until the ack (or error) for `sequence` arrives; errors for other sequence numbers
-    /// of the same batch go to `on_other_error` as (code, extended-ack text).
+    /// of the same batch go to `on_other_error` as (code, extended-ack text). The outer result
+    /// is the socket's, the inner one the kernel's answer to the request.
     fn wait_for_ack(
         &mut self,
         sequence: u32,
         on_other_error: &mut dyn FnMut(u32, (i32, Option<String>)),
-    ) -> Result<(), KernelError> {
+    ) -> Result<Result<(), KernelError>, KernelError> {
         loop {
             self.receive()?;
             let mut result = None;
@@ -205,7 +209,7 @@ impl NetlinkSocket {
                 }
             }
             if let Some(result) = result {
-                return result;
+                return Ok(result);
             }
         }
     }

@@ -68,6 +68,19 @@ impl MessageWriter {
         start..self.bytes.len()
     }
 
+    /// Drops everything from byte `len` on (an encoded message that did not fit a batch).
+    pub fn truncate(&mut self, len: usize) {
+        assert!(self.message_start.is_none(), "truncate inside a message");
+        self.bytes.truncate(len);
+    }
+
+    /// Sets extra header flags (e.g. NLM_F_ACK) on the already ended message at `start`.
+    pub fn add_flags(&mut self, start: usize, flags: u16) {
+        let mut header = NetlinkBuffer::new(&mut self.bytes[start..]);
+        let current = header.flags();
+        header.set_flags(current | flags);
+    }
+
     /// An attribute with raw bytes as value.
     pub fn attr_bytes(&mut self, kind: u16, value: &[u8]) {
         let start = self.attr_header(kind, value.len());

@@ -1,4 +1,6 @@
 //! Everything that turns results into something a person or a CI system reads.
 
+pub mod export;
+pub mod plot;
 pub mod progress;
 pub mod table;

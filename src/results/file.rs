@@ -18,6 +18,10 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError> {
     let io_err =
         |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
+    // /dev/null, /dev/stdout, a FIFO: write in place; renaming over them would replace them.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes).map_err(io_err);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -78,4 +82,54 @@ pub fn parse_results(path: &Path, text: &str) -> Result<RunResults, KcanaryError
             .map_err(|reason| KcanaryError::bad_input(path, None, reason))?;
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_files_but_not_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        write_bytes_atomic(&path, b"one").unwrap();
+        write_bytes_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        write_bytes_atomic(Path::new("/dev/null"), b"x").unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+
+    #[test]
+    fn results_files_are_checked() {
+        let p = Path::new("r.json");
+        assert!(
+            parse_results(p, "{")
+                .unwrap_err()
+                .to_string()
+                .starts_with("r.json:1:")
+        );
+        assert!(
+            parse_results(p, "{\"schema_version\": 99}")
+                .unwrap_err()
+                .to_string()
+                .contains("99")
+        );
+        assert!(
+            parse_results(p, "{}")
+                .unwrap_err()
+                .to_string()
+                .contains("schema_version")
+        );
+    }
 }

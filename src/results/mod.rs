@@ -1,6 +1,7 @@
 //! What a run produced: samples per metric, the environment they were measured in, and the
 //! versioned JSON file that carries both. Reports and the gate only ever read these types.
 
+pub mod criterion;
 pub mod environment;
 pub mod file;
 pub mod summary;

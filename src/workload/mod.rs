@@ -59,7 +59,7 @@ impl Measurement {
 }
 
 /// Reports progress of long steps (a bar on a terminal, nothing otherwise).
-pub trait Progress {
+pub trait Progress: Sync {
     /// Starts a step of `total` units with a short label ("creating sets").
     fn start(&self, label: &str, total: u64);
     /// Sets the position within the current step. Never called inside a timed region.

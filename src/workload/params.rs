@@ -70,6 +70,24 @@ impl Params {
         self.values.insert(name.to_string(), value);
     }
 
+    /// Overrides `name` from command-line text (parsed as a TOML value and type-checked).
+    /// Returns false when the workload has no such parameter.
+    pub fn override_from_text(
+        &mut self,
+        specs: &[ParamSpec],
+        name: &str,
+        text: &str,
+    ) -> Result<bool, String> {
+        let Some(spec) = specs.iter().find(|s| s.name == name) else {
+            return Ok(false);
+        };
+        let value = toml::from_str::<toml::Table>(&format!("v = {text}"))
+            .map(|t| t["v"].clone())
+            .unwrap_or_else(|_| toml::Value::String(text.to_string()));
+        self.values.insert(name.to_string(), convert(spec, &value)?);
+        Ok(true)
+    }
+
     pub fn u64(&self, name: &str) -> u64 {
         match self.values.get(name) {
             Some(ParamValue::Integer(v)) => (*v).max(0) as u64,

@@ -1,4 +1,78 @@
-//! ipset workloads.
-use crate::workload::Workload;
+//! ipset workloads. Each repetition runs in a network namespace of its own, so set-table
+//! growth, leftovers and the host's sets never leak between repetitions or into the host.
 
-pub static ALL: &[&dyn Workload] = &[];
+pub mod create;
+mod flush_destroy;
+mod kube_router_sync;
+mod list;
+mod name_lookup;
+mod replay;
+pub mod swap_storm;
+
+use super::client::IpsetSession;
+use crate::error::{KcanaryError, Result};
+use crate::isolate::netns::in_fresh_netns;
+use crate::netlink::KernelError;
+use crate::workload::Workload;
+use std::sync::OnceLock;
+
+pub use replay::{ReplayWorkload, replay_lines};
+
+pub static ALL: &[&dyn Workload] = &[
+    &create::CreateSets,
+    &swap_storm::SwapStorm,
+    &flush_destroy::FlushDestroy,
+    &list::ListDump,
+    &name_lookup::NameLookup,
+    &kube_router_sync::KubeRouterSync,
+    &replay::ReplayWorkload,
+];
+
+/// Whether this kernel speaks ipset (checked once, in a throwaway namespace).
+pub fn ipset_available() -> std::result::Result<(), String> {
+    static AVAILABLE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    AVAILABLE
+        .get_or_init(|| {
+            let probe = in_fresh_netns(|| {
+                let mut session = IpsetSession::open().map_err(kernel("open nfnetlink socket"))?;
+                session
+                    .revision("hash:ip", super::protocol::NFPROTO_IPV4)
+                    .map_err(kernel("query hash:ip"))?;
+                Ok(())
+            });
+            probe.map_err(|e| match e {
+                KcanaryError::Kernel(m) => format!("kernel has no usable ipset ({m})"),
+                other => other.to_string(),
+            })
+        })
+        .clone()
+}
+
+/// Runs `work` with an ipset session in a fresh network namespace.
+pub fn in_namespace<T: Send>(
+    work: impl FnOnce(&mut IpsetSession) -> Result<T> + Send,
+) -> Result<T> {
+    in_fresh_netns(move || {
+        let mut session = IpsetSession::open().map_err(kernel("open nfnetlink socket"))?;
+        work(&mut session)
+    })
+}
+
+/// Maps a kernel error to a kcanary error that says what was being done.
+pub fn kernel(context: &'static str) -> impl Fn(KernelError) -> KcanaryError {
+    move |error| KcanaryError::Kernel(format!("{context}: {error}"))
+}
+
+/// `count` set names with a prefix ("kc-other-0", ...).
+pub fn numbered_names(prefix: &str, count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// `count` distinct IPv4 elements starting at 10.0.0.0 + `offset`.
+pub fn numbered_elements(count: usize, offset: u32) -> Vec<super::element::Element> {
+    (0..count as u32)
+        .map(|i| {
+            super::element::Element::ip(std::net::Ipv4Addr::from(0x0a00_0000 + offset + i).into())
+        })
+        .collect()
+}

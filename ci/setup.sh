@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what kcanary and its tests need on a Debian 12 machine (run as root). Idempotent.
+#   ci/setup.sh            packages for running the suite on this machine
+#   ci/setup.sh --tests    also what the tests and benchmarks use (ipset tool, QEMU, kernels)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+  echo "ci/setup.sh: cargo is missing: install a Rust toolchain >= 1.86 (e.g. rustup) first" >&2
+  exit 1
+fi
+
+packages=(iproute2 util-linux)
+if [ "${1:-}" = "--tests" ]; then
+  # ipset: golden-bytes capture and the replay-vs-ipset benchmark; qemu + dpkg + xz/zstd:
+  # the VM runner and its tests; fonts-dejavu-core is not needed (the font is embedded).
+  packages+=(ipset qemu-system-x86 dpkg xz-utils zstd strace)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "ci/setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,205 @@
+//! Baseline files: a compact, reviewable digest of a results file, stored under
+//! `baselines/<machine-class>/<kernel-release>/<label>.json`. They keep what the gate
+//! needs (one value per repetition) and what a reviewer or a plot wants to see (summary
+//! quantiles and a log2 histogram of all samples), not the raw samples: kilobytes, not
+//! megabytes.
+
+use crate::error::KcanaryError;
+use crate::results::{Better, Environment, RunResults, SampleKind, Skipped, Summary};
+use crate::stats::{Log2Histogram, repetition_values};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The `kind` field that tells a baseline file from a results file.
+pub const BASELINE_KIND: &str = "kcanary-baseline";
+/// Bumped whenever a field changes meaning; readers refuse other versions.
+pub const BASELINE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaselineFile {
+    pub kind: String,
+    pub baseline_version: u32,
+    pub label: String,
+    /// The results file this baseline was made from (as given on the command line).
+    pub source: String,
+    pub saved_at_unix: u64,
+    pub environment: Environment,
+    pub metrics: Vec<BaselineMetric>,
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaselineMetric {
+    pub scenario: String,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    pub sample_kind: SampleKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Raw samples per repetition in the source file.
+    pub repetition_sizes: Vec<usize>,
+    /// One value per repetition: what the gate's statistics use.
+    pub repetition_values: Vec<f64>,
+    /// Quantiles of all raw samples.
+    pub summary: Summary,
+    /// Shape of all raw samples.
+    pub histogram: Log2Histogram,
+}
+
+impl BaselineFile {
+    pub fn from_results(run: &RunResults, label: &str, source: &str) -> BaselineFile {
+        let metrics = run
+            .results
+            .iter()
+            .map(|m| BaselineMetric {
+                scenario: m.scenario.clone(),
+                metric: m.metric.clone(),
+                unit: m.unit.clone(),
+                better: m.better,
+                sample_kind: m.sample_kind,
+                threshold: m.threshold,
+                parameters: m.parameters.clone(),
+                repetition_sizes: m.repetition_sizes.clone(),
+                repetition_values: repetition_values(m),
+                summary: m.summary.clone(),
+                histogram: Log2Histogram::of(&m.samples),
+            })
+            .collect();
+        BaselineFile {
+            kind: BASELINE_KIND.to_string(),
+            baseline_version: BASELINE_VERSION,
+            label: label.to_string(),
+            source: source.to_string(),
+            saved_at_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            environment: run.environment.clone(),
+            metrics,
+            skipped: run.skipped.clone(),
+        }
+    }
+
+    /// Decodes and validates an already parsed baseline document (`path` names errors).
+    pub fn from_json(path: &Path, value: serde_json::Value) -> Result<BaselineFile, KcanaryError> {
+        let version = value.get("baseline_version").and_then(|v| v.as_u64());
+        if version != Some(u64::from(BASELINE_VERSION)) {
+            return Err(KcanaryError::bad_input(
+                path,
+                None,
+                format!(
+                    "baseline_version {} is not supported (this kcanary reads {BASELINE_VERSION})",
+                    version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "missing".into())
+                ),
+            ));
+        }
+        let baseline: BaselineFile = serde_json::from_value(value).map_err(|e| {
+            KcanaryError::bad_input(path, None, format!("not a kcanary baseline file: {e}"))
+        })?;
+        for m in &baseline.metrics {
+            let key = format!("{}/{}", m.scenario, m.metric);
+            if m.repetition_values.is_empty() {
+                return Err(KcanaryError::bad_input(
+                    path,
+                    None,
+                    format!("{key}: no repetition values"),
+                ));
+            }
+            if m.repetition_values.iter().any(|v| !v.is_finite()) {
+                return Err(KcanaryError::bad_input(
+                    path,
+                    None,
+                    format!("{key}: a repetition value is not a finite number"),
+                ));
+            }
+        }
+        Ok(baseline)
+    }
+
+    /// `<dir>/<machine-class>/<kernel-release>/<label>.json`.
+    pub fn path_under(&self, dir: &Path) -> PathBuf {
+        dir.join(machine_class(&self.environment))
+            .join(path_component(&self.environment.kernel_release))
+            .join(format!("{}.json", path_component(&self.label)))
+    }
+}
+
+/// A name for "the same kind of machine": CPU model and CPU count, lower-case, with
+/// everything but letters and digits folded to single dashes, e.g.
+/// `intel-xeon-platinum-8481c-cpu-2-70ghz-2cpu`. Timings are only comparable within one.
+pub fn machine_class(environment: &Environment) -> String {
+    let model = environment
+        .cpu_model
+        .to_lowercase()
+        .replace("(r)", "")
+        .replace("(tm)", "");
+    let mut class = String::new();
+    for c in model.chars() {
+        if c.is_ascii_alphanumeric() {
+            class.push(c);
+        } else if !class.is_empty() && !class.ends_with('-') {
+            class.push('-');
+        }
+    }
+    let class = class.trim_end_matches('-');
+    let class = if class.is_empty() {
+        "unknown-cpu"
+    } else {
+        class
+    };
+    format!("{class}-{}cpu", environment.cpus)
+}
+
+/// A string made safe as one path component: keeps letters, digits, `.`, `_`, `+`, `-`;
+/// other characters become `-`; never empty, never `.` or `..`.
+pub fn path_component(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._+-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    match cleaned.trim_matches('.') {
+        "" => "unknown".to_string(),
+        _ => cleaned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_class_is_a_clean_path_component() {
+        let env = Environment {
+            cpu_model: "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz".into(),
+            cpus: 2,
+            ..Default::default()
+        };
+        assert_eq!(
+            machine_class(&env),
+            "intel-xeon-platinum-8481c-cpu-2-70ghz-2cpu"
+        );
+        assert_eq!(machine_class(&Environment::default()), "unknown-cpu-0cpu");
+    }
+
+    #[test]
+    fn path_components_cannot_escape() {
+        assert_eq!(path_component("6.18.0-kcanary+"), "6.18.0-kcanary+");
+        assert_eq!(path_component("../etc"), "..-etc");
+        assert_eq!(path_component(".."), "unknown");
+        assert_eq!(path_component("a/b c"), "a-b-c");
+        assert_eq!(path_component(""), "unknown");
+    }
+}

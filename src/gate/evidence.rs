@@ -1,0 +1,123 @@
+//! What the gate compares: per metric, one value per repetition plus what is needed to
+//! label and judge it. Built from a full results file or from a baseline file, so either
+//! can be the baseline of a check.
+
+use super::baseline::{BASELINE_KIND, BaselineFile};
+use crate::error::KcanaryError;
+use crate::results::file::parse_results;
+use crate::results::{Better, Environment, RunResults, SampleKind, Skipped, Summary};
+use crate::stats::repetition_values;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct MetricEvidence {
+    pub scenario: String,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    pub sample_kind: SampleKind,
+    pub threshold: Option<f64>,
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// One value per repetition (see `stats::repetition_values`).
+    pub repetition_values: Vec<f64>,
+    /// Summary over all raw samples (for tables; not used for verdicts).
+    pub summary: Summary,
+}
+
+impl MetricEvidence {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.scenario, self.metric)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunEvidence {
+    /// How reports name this run: the file name, or what a library caller chose.
+    pub label: String,
+    pub environment: Environment,
+    pub metrics: Vec<MetricEvidence>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl RunEvidence {
+    pub fn from_results(label: impl Into<String>, run: &RunResults) -> RunEvidence {
+        let metrics = run
+            .results
+            .iter()
+            .map(|m| MetricEvidence {
+                scenario: m.scenario.clone(),
+                metric: m.metric.clone(),
+                unit: m.unit.clone(),
+                better: m.better,
+                sample_kind: m.sample_kind,
+                threshold: m.threshold,
+                parameters: m.parameters.clone(),
+                repetition_values: repetition_values(m),
+                summary: m.summary.clone(),
+            })
+            .collect();
+        RunEvidence {
+            label: label.into(),
+            environment: run.environment.clone(),
+            metrics,
+            skipped: run.skipped.clone(),
+        }
+    }
+
+    pub fn from_baseline(label: impl Into<String>, baseline: &BaselineFile) -> RunEvidence {
+        let metrics = baseline
+            .metrics
+            .iter()
+            .map(|m| MetricEvidence {
+                scenario: m.scenario.clone(),
+                metric: m.metric.clone(),
+                unit: m.unit.clone(),
+                better: m.better,
+                sample_kind: m.sample_kind,
+                threshold: m.threshold,
+                parameters: m.parameters.clone(),
+                repetition_values: m.repetition_values.clone(),
+                summary: m.summary.clone(),
+            })
+            .collect();
+        RunEvidence {
+            label: label.into(),
+            environment: baseline.environment.clone(),
+            metrics,
+            skipped: baseline.skipped.clone(),
+        }
+    }
+}
+
+/// What a file given to the gate turned out to be.
+pub enum GateInput {
+    Results(RunResults),
+    Baseline(BaselineFile),
+}
+
+/// Reads a results file or a baseline file (told apart by the baseline's `kind` field).
+pub fn read_gate_input(path: &Path) -> Result<GateInput, KcanaryError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        KcanaryError::bad_input(path, Some(e.line()), format!("not valid JSON: {e}"))
+    })?;
+    if value.get("kind").and_then(|k| k.as_str()) == Some(BASELINE_KIND) {
+        BaselineFile::from_json(path, value).map(GateInput::Baseline)
+    } else {
+        parse_results(path, &text).map(GateInput::Results)
+    }
+}
+
+/// Loads either kind of file as gate evidence, labelled with the file name.
+pub fn load_evidence(path: &Path) -> Result<RunEvidence, KcanaryError> {
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(match read_gate_input(path)? {
+        GateInput::Results(run) => RunEvidence::from_results(label, &run),
+        GateInput::Baseline(baseline) => RunEvidence::from_baseline(label, &baseline),
+    })
+}

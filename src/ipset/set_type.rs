@@ -1,0 +1,91 @@
+//! Set types ("hash:ip,port", "list:set", ...) and the element components they take.
+
+/// One comma-separated field of an element, as the set type defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    /// An address, or a range `a-b` / prefix `a/n` that the kernel expands.
+    Ip,
+    /// A network `a/n` (or a range `a-b`).
+    Net,
+    /// `[proto:]port` or a port range `a-b`.
+    Port,
+    Mark,
+    Iface,
+    Mac,
+    /// A member set of a list:set.
+    SetName,
+}
+
+/// A set type name split into its storage method and element components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetType {
+    /// As written: "hash:ip,port".
+    pub name: String,
+    /// "hash", "bitmap" or "list".
+    pub method: String,
+    pub components: Vec<Component>,
+}
+
+impl SetType {
+    /// Parses a type name; errors name the unknown part.
+    pub fn parse(name: &str) -> Result<SetType, String> {
+        let (method, fields) = name.split_once(':').ok_or_else(|| {
+            format!("set type '{name}' must look like method:fields, e.g. hash:ip")
+        })?;
+        if !matches!(method, "hash" | "bitmap" | "list") {
+            return Err(format!(
+                "unknown set type '{name}': method must be hash, bitmap or list"
+            ));
+        }
+        let components = fields
+            .split(',')
+            .map(|field| match field {
+                "ip" => Ok(Component::Ip),
+                "net" => Ok(Component::Net),
+                "port" => Ok(Component::Port),
+                "mark" => Ok(Component::Mark),
+                "iface" => Ok(Component::Iface),
+                "mac" => Ok(Component::Mac),
+                "set" if method == "list" => Ok(Component::SetName),
+                other => Err(format!(
+                    "unknown set type '{name}': no element field '{other}'"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SetType {
+            name: name.to_string(),
+            method: method.to_string(),
+            components,
+        })
+    }
+
+    pub fn is_list(&self) -> bool {
+        self.method == "list"
+    }
+
+    pub fn is_bitmap(&self) -> bool {
+        self.method == "bitmap"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_types_and_rejects_others() {
+        let t = SetType::parse("hash:ip,port,net").unwrap();
+        assert_eq!(
+            t.components,
+            vec![Component::Ip, Component::Port, Component::Net]
+        );
+        assert!(SetType::parse("list:set").unwrap().is_list());
+        assert!(
+            SetType::parse("hash:bogus")
+                .unwrap_err()
+                .contains("no element field 'bogus'")
+        );
+        assert!(SetType::parse("tree:ip").unwrap_err().contains("method"));
+        assert!(SetType::parse("hash").is_err());
+    }
+}

@@ -1,0 +1,144 @@
+//! Creating many sets: per-create latency in a fresh namespace (the set table grows 64 slots at
+//! a time, each growth waiting for an RCU grace period) and again in the same namespace once
+//! the table is grown (only the linear name scan remains), plus filling them.
+
+use super::{in_namespace, ipset_available, kernel, numbered_elements, numbered_names};
+use crate::error::{KcanaryError, Result};
+use crate::ipset::IpsetSession;
+use crate::ipset::element::CreateOptions;
+use crate::ipset::message::{self, Ack, Exist};
+use crate::netlink::MessageWriter;
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use std::time::Instant;
+
+pub struct CreateSets;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "sets",
+        kind: ParamKind::Integer,
+        default: "10000",
+        help: "sets to create",
+    },
+    ParamSpec {
+        name: "set_type",
+        kind: ParamKind::Text,
+        default: "\"hash:ip\"",
+        help: "type of every set",
+    },
+    ParamSpec {
+        name: "entries",
+        kind: ParamKind::Integer,
+        default: "0",
+        help: "elements added to each set (batched)",
+    },
+];
+
+impl Workload for CreateSets {
+    fn name(&self) -> &'static str {
+        "ipset.create"
+    }
+
+    fn summary(&self) -> &'static str {
+        "create N sets one request at a time, in a fresh namespace and again once the set table has grown"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ipset_available()
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let sets = params.usize("sets");
+        let set_type = params.text("set_type").to_string();
+        let entries = params.usize("entries");
+        ctx.progress.start("creating sets", 2 * sets as u64);
+        let result = in_namespace(move |session| {
+            let names = numbered_names("kc-set-", sets);
+            let options = CreateOptions::ipv4();
+            let revision = session
+                .revision(&set_type, options.family)
+                .map_err(kernel("query set type"))?;
+            let requests = encode_creates(session, &names, &set_type, revision, &options);
+            let fresh = time_each(session, &requests, "create in a fresh namespace")?;
+            ctx.progress.set(sets as u64);
+            let mut measurements = vec![Measurement::latency_ns("create_latency_fresh", fresh)];
+            if entries > 0 {
+                let elements = numbered_elements(entries, 0);
+                let started = Instant::now();
+                for name in &names {
+                    session
+                        .add(name, &elements, Exist::Fail)
+                        .map_err(kernel("add elements"))?;
+                }
+                measurements.push(Measurement::total_ns(
+                    "add_all_total",
+                    started.elapsed().as_nanos() as f64,
+                ));
+            }
+            session
+                .destroy(None, Exist::Fail)
+                .map_err(kernel("destroy all sets"))?;
+            let requests = encode_creates(session, &names, &set_type, revision, &options);
+            let reused = time_each(session, &requests, "create in a reused namespace")?;
+            measurements.push(Measurement::latency_ns("create_latency_reused", reused));
+            if session.set_names().map_err(kernel("list sets"))?.len() != sets {
+                return Err(KcanaryError::Kernel(
+                    "the kernel lists a different number of sets than created".into(),
+                ));
+            }
+            Ok(measurements)
+        });
+        ctx.progress.finish();
+        result
+    }
+}
+
+/// Encoded create requests: (bytes, sequence) each, built before timing.
+pub fn encode_creates(
+    session: &mut IpsetSession,
+    names: &[String],
+    set_type: &str,
+    revision: u8,
+    options: &CreateOptions,
+) -> Vec<(Vec<u8>, u32)> {
+    let mut w = MessageWriter::with_capacity(128);
+    names
+        .iter()
+        .map(|name| {
+            w.clear();
+            let sequence = session.socket.next_sequence();
+            message::create(
+                &mut w,
+                sequence,
+                name,
+                set_type,
+                revision,
+                options,
+                Exist::Fail,
+                Ack::Always,
+            );
+            (w.bytes().to_vec(), sequence)
+        })
+        .collect()
+}
+
+/// Sends each request, waiting for its ack, and returns the latency of each in ns.
+pub fn time_each(
+    session: &mut IpsetSession,
+    requests: &[(Vec<u8>, u32)],
+    what: &'static str,
+) -> Result<Vec<f64>> {
+    let mut latency_ns = Vec::with_capacity(requests.len());
+    for (bytes, sequence) in requests {
+        let t0 = Instant::now();
+        let result = session.socket.request(bytes, *sequence);
+        let elapsed = t0.elapsed().as_nanos() as f64;
+        result.map_err(kernel(what))?;
+        latency_ns.push(elapsed);
+    }
+    Ok(latency_ns)
+}

@@ -1,0 +1,93 @@
+//! Flush and destroy of large sets: per-set latency of emptying and of removing them.
+
+use super::{in_namespace, ipset_available, kernel, numbered_elements, numbered_names};
+use crate::error::Result;
+use crate::ipset::element::CreateOptions;
+use crate::ipset::message::{self, Ack, Exist};
+use crate::netlink::MessageWriter;
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+
+pub struct FlushDestroy;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "sets",
+        kind: ParamKind::Integer,
+        default: "50",
+        help: "sets to fill, flush and destroy",
+    },
+    ParamSpec {
+        name: "entries",
+        kind: ParamKind::Integer,
+        default: "20000",
+        help: "elements per set",
+    },
+    ParamSpec {
+        name: "set_type",
+        kind: ParamKind::Text,
+        default: "\"hash:ip\"",
+        help: "type of every set",
+    },
+];
+
+impl Workload for FlushDestroy {
+    fn name(&self) -> &'static str {
+        "ipset.flush_destroy"
+    }
+
+    fn summary(&self) -> &'static str {
+        "fill N sets with M elements, then flush each and destroy each; per-operation latency"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ipset_available()
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let sets = params.usize("sets");
+        let entries = params.usize("entries");
+        let set_type = params.text("set_type").to_string();
+        ctx.progress.start("filling sets", sets as u64);
+        let result = in_namespace(|session| {
+            let names = numbered_names("kc-big-", sets);
+            session
+                .create_many(&names, &set_type, &CreateOptions::ipv4())
+                .map_err(kernel("create sets"))?;
+            let elements = numbered_elements(entries, 0);
+            for (i, name) in names.iter().enumerate() {
+                session
+                    .add(name, &elements, Exist::Fail)
+                    .map_err(kernel("fill set"))?;
+                ctx.progress.set(i as u64 + 1);
+            }
+            let mut w = MessageWriter::with_capacity(128);
+            let mut encode = |f: &dyn Fn(&mut MessageWriter, u32, &str)| -> Vec<(Vec<u8>, u32)> {
+                names
+                    .iter()
+                    .map(|name| {
+                        w.clear();
+                        let sequence = session.socket.next_sequence();
+                        f(&mut w, sequence, name);
+                        (w.bytes().to_vec(), sequence)
+                    })
+                    .collect()
+            };
+            let flushes = encode(&|w, seq, name| message::flush(w, seq, Some(name), Ack::Always));
+            let destroys = encode(&|w, seq, name| {
+                message::destroy(w, seq, Some(name), Exist::Fail, Ack::Always)
+            });
+            let flush_ns = super::create::time_each(session, &flushes, "flush")?;
+            let destroy_ns = super::create::time_each(session, &destroys, "destroy")?;
+            Ok(vec![
+                Measurement::latency_ns("flush_latency", flush_ns),
+                Measurement::latency_ns("destroy_latency", destroy_ns),
+            ])
+        });
+        ctx.progress.finish();
+        result
+    }
+}

@@ -1,0 +1,82 @@
+//! Set look-ups by name through getsockopt(SO_IP_SET): the path through which `iptables-save`
+//! slowed down (two look-ups per `-m set` rule), scanning the set table linearly.
+
+use super::{in_namespace, ipset_available, kernel, numbered_names};
+use crate::error::{KcanaryError, Result};
+use crate::ipset::element::CreateOptions;
+use crate::ipset::protocol::IPSET_INVALID_ID;
+use crate::ipset::sockopt::{GetSetFamilyRequest, SetLookupSocket};
+use crate::netlink::errno_name;
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use std::time::Instant;
+
+pub struct NameLookup;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "sets",
+        kind: ParamKind::Integer,
+        default: "6000",
+        help: "sets present",
+    },
+    ParamSpec {
+        name: "lookups",
+        kind: ParamKind::Integer,
+        default: "5000",
+        help: "look-ups per repetition",
+    },
+];
+
+impl Workload for NameLookup {
+    fn name(&self) -> &'static str {
+        "ipset.name_lookup"
+    }
+
+    fn summary(&self) -> &'static str {
+        "look sets up by name with getsockopt(SO_IP_SET) while N sets exist (the iptables-save path)"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ipset_available()
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let sets = params.usize("sets").max(1);
+        let lookups = params.usize("lookups");
+        ctx.progress.start("name look-ups", lookups as u64);
+        let result = in_namespace(|session| {
+            let names = numbered_names("kc-rule-", sets);
+            session
+                .create_many(&names, "hash:ip", &CreateOptions::ipv4())
+                .map_err(kernel("create sets"))?;
+            let socket = SetLookupSocket::open()?;
+            // Names spread over the whole table, like the sets of an iptables ruleset.
+            let requests: Vec<GetSetFamilyRequest> = (0..lookups)
+                .map(|i| GetSetFamilyRequest::for_name(&names[(i * 7919) % sets]))
+                .collect();
+            let mut latency_ns = Vec::with_capacity(lookups);
+            for template in &requests {
+                let mut request = *template;
+                let t0 = Instant::now();
+                let result = socket.lookup(&mut request);
+                let elapsed = t0.elapsed().as_nanos() as f64;
+                result.map_err(|errno| {
+                    KcanaryError::Kernel(format!("SO_IP_SET look-up: {}", errno_name(errno)))
+                })?;
+                if request.index() == IPSET_INVALID_ID {
+                    return Err(KcanaryError::Kernel(
+                        "SO_IP_SET did not find a set that exists".into(),
+                    ));
+                }
+                latency_ns.push(elapsed);
+            }
+            Ok(vec![Measurement::latency_ns("lookup_latency", latency_ns)])
+        });
+        ctx.progress.finish();
+        result
+    }
+}

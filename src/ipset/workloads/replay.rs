@@ -1,0 +1,99 @@
+//! Replaying a real `ipset save` / `ipset restore` file in a fresh namespace.
+
+use super::{in_namespace, ipset_available};
+use crate::error::{KcanaryError, Result};
+use crate::ipset::IpsetSession;
+use crate::ipset::replay::{self, ReplayMode, ReplayTimings};
+use crate::ipset::restore_file::{self, RestoreLine};
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use std::path::{Path, PathBuf};
+
+pub struct ReplayWorkload;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "file",
+        kind: ParamKind::Text,
+        default: "\"\"",
+        help: "restore file to replay (ipset save format)",
+    },
+    ParamSpec {
+        name: "exist",
+        kind: ParamKind::Boolean,
+        default: "false",
+        help: "treat every line as -exist",
+    },
+    ParamSpec {
+        name: "batch",
+        kind: ParamKind::Boolean,
+        default: "false",
+        help: "pack requests into as few datagrams as fit (total time only)",
+    },
+];
+
+impl Workload for ReplayWorkload {
+    fn name(&self) -> &'static str {
+        "ipset.replay"
+    }
+
+    fn summary(&self) -> &'static str {
+        "replay an ipset restore file; latency per command kind and total"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ipset_available()
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let path = PathBuf::from(params.text("file"));
+        if path.as_os_str().is_empty() {
+            return Err(KcanaryError::Usage(
+                "ipset.replay needs the parameter file = \"PATH\"".into(),
+            ));
+        }
+        let lines = restore_file::parse_file(&path, params.boolean("exist"))?;
+        let mode = if params.boolean("batch") {
+            ReplayMode::Batched
+        } else {
+            ReplayMode::PerCommand
+        };
+        ctx.progress.start("replaying", lines.len() as u64);
+        let timings = in_namespace(|session| replay_lines(session, &path, &lines, mode));
+        ctx.progress.finish();
+        Ok(measurements(&timings?, "replay_total"))
+    }
+}
+
+/// Encodes and replays parsed lines in the session's namespace. A command the kernel refuses
+/// is an error naming FILE:LINE and the kernel's error.
+pub fn replay_lines(
+    session: &mut IpsetSession,
+    path: &Path,
+    lines: &[RestoreLine],
+    mode: ReplayMode,
+) -> Result<ReplayTimings> {
+    let failed = |f: replay::ReplayFailure| {
+        KcanaryError::bad_input(
+            path,
+            Some(f.lines.0),
+            format!("{} (the kernel refused this {})", f.error, f.kind.name()),
+        )
+    };
+    let encoded = replay::encode(session, lines, mode).map_err(failed)?;
+    replay::run(session, &encoded, mode).map_err(failed)
+}
+
+/// Turns replay timings into measurements: one latency metric per command kind, and the total.
+pub fn measurements(timings: &ReplayTimings, total_metric: &'static str) -> Vec<Measurement> {
+    let mut out: Vec<Measurement> = timings
+        .latency_ns
+        .iter()
+        .map(|(kind, samples)| Measurement::latency_ns(kind.latency_metric(), samples.clone()))
+        .collect();
+    out.push(Measurement::total_ns(total_metric, timings.total_ns));
+    out
+}

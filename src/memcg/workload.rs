@@ -1,0 +1,284 @@
+//! The `memcg.dying` workload: build up N dying memory cgroups, count them, time stat-file
+//! reads with them around, clean up, and check that the count goes back.
+
+use super::buildup::build_dying;
+use super::charge::Charger;
+use super::dying::{dying_descendants, dying_in_hierarchy};
+use super::hierarchy::{CgroupVersion, MemoryHierarchy};
+use super::kernel_memory::percpu_and_slab_bytes;
+use super::leftovers::remove_leftovers;
+use super::owner::HierarchyLock;
+use super::reads::measure_reads;
+use super::workspace::{ChargeMedium, Workspace};
+use crate::error::{KcanaryError, Result};
+use crate::results::Better;
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub struct DyingMemcgs;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "cgroups",
+        kind: ParamKind::Integer,
+        default: "1000",
+        help: "dying memory cgroups to build up",
+    },
+    ParamSpec {
+        name: "charge_kib",
+        kind: ParamKind::Integer,
+        default: "4",
+        help: "KiB charged to each cgroup before it is removed",
+    },
+    ParamSpec {
+        name: "charge",
+        kind: ParamKind::Text,
+        default: "\"tmpfs\"",
+        help: "what holds the pages: \"tmpfs\" (stay charged) or \"page_cache\" (regular files; reclaim may free them)",
+    },
+    ParamSpec {
+        name: "page_cache_dir",
+        kind: ParamKind::Text,
+        default: "\"/var/tmp\"",
+        help: "directory on a disk file system for charge = \"page_cache\"",
+    },
+    ParamSpec {
+        name: "reads",
+        kind: ParamKind::Integer,
+        default: "200",
+        help: "timed reads of each stat file after the first",
+    },
+    ParamSpec {
+        name: "read_cpu",
+        kind: ParamKind::Integer,
+        default: "0",
+        help: "CPU the reading thread is pinned to",
+    },
+    ParamSpec {
+        name: "settle_seconds",
+        kind: ParamKind::Integer,
+        default: "30",
+        help: "how long to wait after cleanup for the dying count to go back",
+    },
+];
+
+/// Parameters checked once, before anything is created.
+struct Settings {
+    cgroups: u64,
+    charge_kib: u64,
+    medium: ChargeMedium,
+    reads: usize,
+    read_cpu: usize,
+    settle: Duration,
+}
+
+impl Settings {
+    fn from_params(params: &Params) -> Result<Settings> {
+        let medium = match params.text("charge") {
+            "tmpfs" => ChargeMedium::Tmpfs,
+            "page_cache" => ChargeMedium::PageCache {
+                dir: PathBuf::from(params.text("page_cache_dir")),
+            },
+            other => {
+                return Err(KcanaryError::Usage(format!(
+                    "memcg.dying: parameter 'charge' must be \"tmpfs\" or \"page_cache\", found \"{other}\""
+                )));
+            }
+        };
+        let settings = Settings {
+            cgroups: params.u64("cgroups"),
+            charge_kib: params.u64("charge_kib"),
+            medium,
+            reads: params.usize("reads"),
+            read_cpu: params.usize("read_cpu"),
+            settle: Duration::from_secs(params.u64("settle_seconds")),
+        };
+        if settings.cgroups == 0 || settings.charge_kib == 0 || settings.reads == 0 {
+            return Err(KcanaryError::Usage(
+                "memcg.dying: parameters 'cgroups', 'charge_kib' and 'reads' must be at least 1"
+                    .into(),
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// tmpfs size: every charged byte plus room for rounding and inodes.
+    fn tmpfs_bytes(&self) -> u64 {
+        self.cgroups * self.charge_kib.div_ceil(4) * 4096 + (16 << 20)
+    }
+}
+
+impl Workload for DyingMemcgs {
+    fn name(&self) -> &'static str {
+        "memcg.dying"
+    }
+
+    fn summary(&self) -> &'static str {
+        "build up dying memory cgroups; time memory.numa_stat/memory.stat reads; clean up"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        let hierarchy = MemoryHierarchy::detect()?;
+        if !in_initial_user_namespace() {
+            return Err(
+                "needs root outside any user namespace (mounting a tmpfs and writing \
+                        cgroupfs need the host's root)"
+                    .into(),
+            );
+        }
+        // Root in a user namespace is not enough: cgroupfs and /run belong to the real root.
+        for dir in [
+            hierarchy.root(),
+            std::path::Path::new(super::names::RUN_ROOT),
+        ] {
+            if !writable(dir) {
+                return Err(format!(
+                    "needs real root: cannot write {} (memory cgroups and a tmpfs mount)",
+                    dir.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let settings = Settings::from_params(params)?;
+        let hierarchy = MemoryHierarchy::detect().map_err(KcanaryError::Kernel)?;
+        let _exclusive = HierarchyLock::acquire(hierarchy.root())?;
+        let cleaned_leftovers = !remove_leftovers(&hierarchy)?.is_empty();
+        let baseline = if cleaned_leftovers {
+            settled_dying_count(&hierarchy, settings.settle)?
+        } else {
+            dying_in_hierarchy(&hierarchy)?
+        };
+
+        let mut workspace =
+            Workspace::create(&hierarchy, settings.medium.clone(), settings.tmpfs_bytes())?;
+        let charger = Charger::new(settings.charge_kib as usize)
+            .map_err(|e| KcanaryError::Io(format!("cannot create the charge report pipe: {e}")))?;
+        let kernel_bytes_before = percpu_and_slab_bytes()?;
+        let buildup = build_dying(&workspace, &charger, settings.cgroups, ctx.progress)?;
+        let kernel_bytes_held = percpu_and_slab_bytes()? as f64 - kernel_bytes_before as f64;
+        let ours = match hierarchy.version {
+            CgroupVersion::V1 => dying_in_hierarchy(&hierarchy)? - baseline,
+            CgroupVersion::V2 => dying_descendants(&workspace.parent)? as i64,
+        };
+        let reads = measure_reads(&workspace, settings.reads, Some(settings.read_cpu))?;
+
+        let cleanup_started = Instant::now();
+        workspace.teardown()?;
+        let cleanup_ns = cleanup_started.elapsed().as_nanos() as f64;
+        drop(workspace);
+        let (left_after_cleanup, release_ns) =
+            wait_for_release(&hierarchy, baseline, settings.settle)?;
+
+        let mut measurements = vec![
+            Measurement::count("dying_cgroups", "cgroups", Better::Lower, ours as f64),
+            Measurement::count(
+                "dying_after_cleanup",
+                "cgroups",
+                Better::Lower,
+                left_after_cleanup as f64,
+            ),
+            Measurement::count(
+                "kernel_bytes_per_dying_cgroup",
+                "bytes",
+                Better::Lower,
+                kernel_bytes_held / settings.cgroups as f64,
+            ),
+            Measurement::count(
+                "buildup_rate",
+                "cgroups/s",
+                Better::Higher,
+                buildup.cgroups_per_second(),
+            ),
+            Measurement::latency_ns("create_ns", buildup.create_ns),
+            Measurement::latency_ns("charge_ns", buildup.charge_ns),
+            Measurement::latency_ns("remove_ns", buildup.remove_ns),
+            Measurement::total_ns("cleanup_ns", cleanup_ns),
+            Measurement::total_ns("release_ns", release_ns),
+        ];
+        for read in reads {
+            measurements.push(Measurement::total_ns(
+                read.target.first_read_metric,
+                read.first_read_ns,
+            ));
+            measurements.push(Measurement::latency_ns(
+                read.target.read_metric,
+                read.read_ns,
+            ));
+        }
+        Ok(measurements)
+    }
+}
+
+/// How often the dying count is polled while waiting for it to change.
+const POLL: Duration = Duration::from_millis(10);
+
+/// How long the count must stay put before we stop waiting for it to reach the baseline:
+/// other software's cgroups can keep it a few above, and then waiting for the full limit
+/// would only add idle time.
+const STABLE_FOR: Duration = Duration::from_secs(1);
+
+/// Waits (up to `limit`) until the dying count is back at `baseline` or stops moving; returns
+/// what is still above the baseline (0 or less when everything went: the platform's own
+/// cgroups move it a little) and when it last changed, in nanoseconds after the start: how
+/// long the kernel took to free our cgroups.
+fn wait_for_release(
+    hierarchy: &MemoryHierarchy,
+    baseline: i64,
+    limit: Duration,
+) -> Result<(i64, f64)> {
+    let started = Instant::now();
+    let mut above = dying_in_hierarchy(hierarchy)? - baseline;
+    let mut last_change = Duration::ZERO;
+    loop {
+        let waited = started.elapsed();
+        if above <= 0 || waited >= limit || waited - last_change >= STABLE_FOR {
+            let released_after = if above <= 0 { waited } else { last_change };
+            return Ok((above, released_after.as_nanos() as f64));
+        }
+        std::thread::sleep(POLL);
+        let now = dying_in_hierarchy(hierarchy)? - baseline;
+        if now != above {
+            above = now;
+            last_change = started.elapsed();
+        }
+    }
+}
+
+/// The dying count once it stops moving (after leftovers were removed, their cgroups are
+/// freed asynchronously), or whatever it is after `limit`.
+fn settled_dying_count(hierarchy: &MemoryHierarchy, limit: Duration) -> Result<i64> {
+    let started = Instant::now();
+    let mut previous = dying_in_hierarchy(hierarchy)?;
+    loop {
+        std::thread::sleep(POLL * 20);
+        let now = dying_in_hierarchy(hierarchy)?;
+        if now == previous || started.elapsed() >= limit {
+            return Ok(now);
+        }
+        previous = now;
+    }
+}
+
+fn writable(dir: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_dir) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access(2) on a NUL-terminated path.
+    unsafe { libc::access(c_dir.as_ptr(), libc::W_OK) == 0 }
+}
+
+/// The initial user namespace maps every uid to itself; a nested one (`unshare -Ur`, rootless
+/// containers) maps a part, and its root cannot mount in the host's mount namespace.
+fn in_initial_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+}
