@@ -130,3 +130,55 @@ fn encode(writer: &mut MessageWriter, family: u16, sequence: u32, command: &Comm
         Command::Zero(k) => request::zero(writer, family, sequence, k.as_ref()),
     }
 }
+
+/// `ipvs.replay`: the same replay as a workload, so `kcanary replay` (or a scenario) can run it
+/// through the runner with repetitions, like `ipset.replay`.
+pub struct ReplayWorkload;
+
+const REPLAY_PARAMS: &[crate::workload::ParamSpec] = &[
+    crate::workload::ParamSpec {
+        name: "file",
+        kind: crate::workload::ParamKind::Text,
+        default: "\"\"",
+        help: "ipvsadm -S file to replay",
+    },
+    crate::workload::ParamSpec {
+        name: "batch",
+        kind: crate::workload::ParamKind::Boolean,
+        default: "false",
+        help: "pack requests into as few datagrams as fit (total time only)",
+    },
+];
+
+impl crate::workload::Workload for ReplayWorkload {
+    fn name(&self) -> &'static str {
+        "ipvs.replay"
+    }
+
+    fn summary(&self) -> &'static str {
+        "replay an ipvsadm -S file; latency per command kind and total"
+    }
+
+    fn params(&self) -> &'static [crate::workload::ParamSpec] {
+        REPLAY_PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        super::workloads::ipvs_available()
+    }
+
+    fn run(
+        &self,
+        params: &crate::workload::Params,
+        ctx: &crate::workload::RepetitionContext,
+    ) -> Result<Vec<Measurement>> {
+        let path = Path::new(params.text("file"));
+        if path.as_os_str().is_empty() {
+            return Err(KcanaryError::Usage("ipvs.replay needs the parameter file = \"PATH\"".into()));
+        }
+        ctx.progress.start("replaying", 1);
+        let result = replay_save_file(path, &ReplayOptions { batch: params.boolean("batch") });
+        ctx.progress.finish();
+        result
+    }
+}
