@@ -15,6 +15,9 @@ if [ "${1:-}" = "--tests" ]; then
   # ipset: golden-bytes capture and the replay-vs-ipset benchmark; qemu + dpkg + xz/zstd:
   # the VM runner and its tests; fonts-dejavu-core is not needed (the font is embedded).
   packages+=(ipset qemu-system-x86 dpkg xz-utils zstd strace)
+  # cpio: the initramfs writer's tests compare with it; kmod: modinfo checks the module
+  # dependencies kcanary reads itself; libc6-dev: static glibc for the VM guest's init.
+  packages+=(cpio kmod libc6-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -9,4 +9,8 @@ if [ -x ci/fetch-kernels.sh ]; then
   ci/fetch-kernels.sh "$KCANARY_TEST_KERNELS"
 fi
 cargo build --release --all-targets --locked
+# The VM tests boot kernels whose init is a static kcanary (target/x86_64-unknown-linux-gnu/
+# release/kcanary, found next to the test binaries).
+RUSTFLAGS="-C target-feature=+crt-static" \
+  cargo build --release --locked --target x86_64-unknown-linux-gnu --bin kcanary
 cargo test --release --locked -- --test-threads=2

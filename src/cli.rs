@@ -44,6 +44,16 @@ pub enum Command {
     Plot(PlotArgs),
     /// Turn criterion's output (target/criterion) into a kcanary results file.
     ImportCriterion(ImportCriterionArgs),
+    /// Boot kernels under QEMU and run scenarios inside them; with two kernels, run rounds
+    /// alternately and compare the second against the first.
+    Vm(VmArgs),
+    /// One step of `git bisect run`: run a kernel in a VM and compare it against a baseline.
+    /// Exit 0 good, 1 bad (regressed), 125 skip (the kernel did not boot or cannot run the
+    /// scenarios), 128 abort (bad arguments or baseline).
+    BisectStep(BisectStepArgs),
+    /// The VM guest's init (pid 1 of the initramfs kcanary builds); not for direct use.
+    #[command(hide = true)]
+    GuestInit,
 }
 
 #[derive(Debug, clap::Args)]
@@ -207,4 +217,71 @@ pub struct ImportCriterionArgs {
     /// Which saved measurement to read: "new" (the latest run) or a `--save-baseline` name.
     #[arg(long, default_value = "new")]
     pub saved: String,
+}
+
+/// How the VM is run; shared by `vm` and `bisect-step`.
+#[derive(Debug, clap::Args)]
+pub struct VmRunArgs {
+    /// Scenario names (see `kcanary list`), scenario TOML files, or `all`. Default: the
+    /// scenarios tagged "default".
+    pub scenarios: Vec<String>,
+    /// Directory for results (one JSON per kernel), console logs and initramfs images.
+    #[arg(long, short, default_value = "kcanary-vm")]
+    pub out: PathBuf,
+    /// QEMU instruction-count mode (`-icount shift=0,sleep=off`, one vCPU, TCG): guest time
+    /// follows executed instructions, so repeated runs agree closely. Recorded as execution
+    /// mode "qemu-tcg-icount"; never compared with other modes.
+    #[arg(long)]
+    pub deterministic: bool,
+    /// Accelerator: auto (KVM when it works for the kernel, else TCG with a notice), kvm, tcg.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "kvm", "tcg"])]
+    pub accel: String,
+    /// Seconds one boot (kernel + all scenarios) may take before QEMU is stopped.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// Virtual CPUs (ignored with --deterministic, which uses one).
+    #[arg(long, default_value_t = 2)]
+    pub cpus: usize,
+    /// Guest memory in MiB.
+    #[arg(long, default_value_t = 1024)]
+    pub memory: u32,
+    /// A statically linked kcanary to run as the guest's init (default: $KCANARY_GUEST_BINARY,
+    /// this executable if static, or the static build in the same target directory).
+    #[arg(long)]
+    pub guest_binary: Option<PathBuf>,
+    /// Override the measured repetitions of every scenario.
+    #[arg(long)]
+    pub repetitions: Option<usize>,
+    /// Override a workload parameter of every scenario that has it: `--set sets=1000`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VmArgs {
+    /// A kernel: bzImage/vmlinuz file, Debian linux-image .deb (several .deb joined with ','
+    /// are unpacked together), unpacked package directory, or kernel build directory. Give it
+    /// twice to compare: the first is the baseline, the second the candidate.
+    #[arg(long = "kernel", required = true)]
+    pub kernels: Vec<String>,
+    /// Boots per kernel; with two kernels they alternate (A B A B ...).
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    #[command(flatten)]
+    pub run: VmRunArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BisectStepArgs {
+    /// The kernel under test (same forms as `vm --kernel`).
+    #[arg(long)]
+    pub kernel: String,
+    /// A results JSON file (from `kcanary vm`) or a known-good kernel to run alongside.
+    #[arg(long)]
+    pub baseline: String,
+    /// Boots of the kernel under test (and of a baseline kernel), alternating.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    #[command(flatten)]
+    pub run: VmRunArgs,
 }

@@ -4,12 +4,14 @@ mod baseline;
 mod check;
 mod compare;
 mod gate_output;
+mod bisect_step;
 mod generate;
 mod import_criterion;
 mod list;
 mod plot;
 mod replay;
 mod run;
+mod vm;
 
 use crate::cli::Command;
 use kcanary::error::Result;
@@ -25,5 +27,8 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Baseline(args) => baseline::execute(args),
         Command::Plot(args) => plot::execute(args),
         Command::ImportCriterion(args) => import_criterion::execute(args),
+        Command::Vm(args) => vm::execute(args),
+        Command::BisectStep(args) => bisect_step::execute(args),
+        Command::GuestInit => vm::guest_init(),
     }
 }

@@ -1,1 +1,19 @@
-//! (in progress)
+//! Running the suite inside QEMU on a kernel that is not the host's: unpack the kernel
+//! (`kernel`), pick and order its modules (`modules`, `elf`), build an initramfs whose /init is
+//! kcanary itself (`cpio`, `initramfs`), boot it (`qemu`, `console`), let the guest run the
+//! scenarios (`guest`) and send results back over the second serial port (`protocol`), then
+//! merge rounds per kernel (`merge`) and compare two kernels (`compare`, interim until the gate
+//! lands). `session` ties the steps together for `kcanary vm` and `kcanary bisect-step`.
+
+pub mod compare;
+pub mod console;
+pub mod cpio;
+pub mod elf;
+pub mod guest;
+pub mod initramfs;
+pub mod kernel;
+pub mod merge;
+pub mod modules;
+pub mod protocol;
+pub mod qemu;
+pub mod session;

@@ -1,0 +1,89 @@
+//! `kcanary bisect-step`: one step of `git bisect run`. The exit code is the verdict:
+//! 0 good, 1 bad, 125 skip (this kernel cannot be tested), 128 abort (the bisect itself is
+//! set up wrong: git bisect run stops on codes above 127).
+
+use super::vm::{Compared, compare_kernels, print_runs, session_options};
+use crate::cli::BisectStepArgs;
+use kcanary::error::{KcanaryError, Result, exit_code};
+use kcanary::results::file::read_results;
+use kcanary::vm::session::run_session;
+use std::path::Path;
+
+const ABORT: i32 = 128;
+
+pub fn execute(args: BisectStepArgs) -> Result<i32> {
+    let baseline_is_results = args.baseline.ends_with(".json");
+    let stored_baseline = if baseline_is_results {
+        match read_results(Path::new(&args.baseline)) {
+            Ok(results) => Some(results),
+            Err(e) => return Ok(abort(&format!("baseline {}: {e}", args.baseline))),
+        }
+    } else {
+        None
+    };
+    if let Some(baseline) = &stored_baseline {
+        let expected_mode = if args.run.deterministic {
+            Some("qemu-tcg-icount")
+        } else {
+            match args.run.accel.as_str() {
+                "tcg" => Some("qemu-tcg"),
+                "kvm" => Some("qemu-kvm"),
+                _ => None,
+            }
+        };
+        let baseline_mode = baseline.environment.execution_mode.as_str();
+        if let Some(mode) = expected_mode.filter(|m| *m != baseline_mode) {
+            return Ok(abort(&format!(
+                "refusing to compare results of different execution modes: the baseline ran as \
+                 '{baseline_mode}', this step would run as '{mode}'"
+            )));
+        }
+    }
+    let mut kernels = Vec::new();
+    if stored_baseline.is_none() {
+        kernels.push(args.baseline.clone());
+    }
+    kernels.push(args.kernel.clone());
+    let options = session_options(kernels, args.rounds, &args.run);
+    let mut runs = match run_session(&options, &|line| eprintln!("{line}")) {
+        Ok(runs) => runs,
+        Err(e @ KcanaryError::Usage(_)) => return Ok(abort(&e.to_string())),
+        Err(e) => {
+            eprintln!("kcanary: bisect-step: cannot test {}: {e}", args.kernel);
+            eprintln!("kcanary: bisect-step: skip (125)");
+            return Ok(exit_code::BISECT_SKIP);
+        }
+    };
+    print_runs(&runs);
+    let candidate = runs.pop().expect("one run per kernel").results;
+    let baseline =
+        stored_baseline.unwrap_or_else(|| runs.pop().expect("baseline kernel ran").results);
+    if candidate.results.is_empty() {
+        eprintln!(
+            "kcanary: bisect-step: every scenario was skipped on {}: skip (125)",
+            args.kernel
+        );
+        return Ok(exit_code::BISECT_SKIP);
+    }
+    match compare_kernels(&baseline, &candidate) {
+        Err(e) => Ok(abort(&e.to_string())),
+        Ok(Compared::NothingInCommon) => {
+            eprintln!("kcanary: bisect-step: no metric in common with the baseline: skip (125)");
+            Ok(exit_code::BISECT_SKIP)
+        }
+        Ok(Compared::Regressed) => {
+            eprintln!("kcanary: bisect-step: regressed: bad (1)");
+            Ok(exit_code::REGRESSION)
+        }
+        Ok(Compared::NoRegression) => {
+            eprintln!("kcanary: bisect-step: good (0)");
+            Ok(exit_code::OK)
+        }
+    }
+}
+
+fn abort(message: &str) -> i32 {
+    eprintln!("kcanary: bisect-step: {message}");
+    eprintln!("kcanary: bisect-step: aborting the bisect ({ABORT})");
+    ABORT
+}

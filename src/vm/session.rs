@@ -1,0 +1,428 @@
+//! One `kcanary vm` session: prepare every kernel (image, modules, initramfs), boot them in
+//! alternating rounds (A B A B ...: slow drift of the host hits both kernels alike), and merge
+//! each kernel's rounds into one results file.
+
+use super::initramfs;
+use super::kernel::{self, Kernel};
+use super::merge::merge_rounds;
+use super::modules::{LoadPlan, ModuleTree, patterns_for_workload};
+use super::protocol::{GuestConfig, SCENARIO_DIR, ScenarioOverrides};
+use super::qemu::{self, Accel, BootSpec};
+use crate::error::{KcanaryError, Result};
+use crate::results::RunResults;
+use crate::results::file::write_json_atomic;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a KVM boot may take to reach our init before KVM is declared unusable.
+const KVM_INIT_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Which accelerator the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccelChoice {
+    /// KVM when /dev/kvm opens and the kernel boots under it, else TCG (with a notice).
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+pub struct SessionOptions {
+    pub kernels: Vec<String>,
+    pub scenarios: Vec<String>,
+    pub rounds: usize,
+    pub out_dir: PathBuf,
+    pub deterministic: bool,
+    pub accel: AccelChoice,
+    pub timeout: Duration,
+    pub cpus: usize,
+    pub memory_mib: u32,
+    pub guest_binary: Option<PathBuf>,
+    pub overrides: ScenarioOverrides,
+}
+
+/// One boot's timings, for the summary and the README measurements.
+pub struct BootRecord {
+    pub round: usize,
+    pub wall: Duration,
+    pub to_first_workload: Option<Duration>,
+    pub guest_uptime_at_workloads_s: Option<f64>,
+}
+
+/// What one kernel produced over all rounds.
+pub struct KernelRun {
+    pub kernel: Kernel,
+    pub results: RunResults,
+    pub results_path: PathBuf,
+    pub boots: Vec<BootRecord>,
+}
+
+/// A kernel ready to boot: its initramfs and where its files go.
+struct Prepared {
+    kernel: Kernel,
+    dir: PathBuf,
+    initramfs: PathBuf,
+    rounds: Vec<RunResults>,
+    boots: Vec<BootRecord>,
+}
+
+/// What every kernel's initramfs holds apart from its modules.
+struct GuestPayload {
+    binary: PathBuf,
+    words: Vec<String>,
+    scenario_files: Vec<(String, PathBuf)>,
+    module_patterns: Vec<&'static str>,
+    overrides: ScenarioOverrides,
+}
+
+impl GuestPayload {
+    /// (Re)writes the kernel's initramfs for `accel` (the guest records its execution mode).
+    fn build_initramfs(&self, p: &Prepared, accel: Accel, status: &dyn Fn(&str)) -> Result<usize> {
+        let plan = plan_modules(&p.kernel, &self.module_patterns, status)?;
+        let config = GuestConfig {
+            scenarios: self.words.clone(),
+            execution_mode: accel.execution_mode().to_string(),
+            modules: Vec::new(),
+            overrides: self.overrides.clone(),
+        };
+        initramfs::build(
+            &p.initramfs,
+            &self.binary,
+            &plan,
+            &self.scenario_files,
+            config,
+        )
+    }
+}
+
+/// A boot failed in a way that says "this kernel does not run under KVM here".
+struct KvmUnusable;
+
+pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Vec<KernelRun>> {
+    if options.kernels.is_empty() {
+        return Err(KcanaryError::Usage("name at least one --kernel".into()));
+    }
+    if options.rounds == 0 {
+        return Err(KcanaryError::Usage("--rounds must be at least 1".into()));
+    }
+    if options.deterministic && options.accel == AccelChoice::Kvm {
+        return Err(KcanaryError::Usage(
+            "--deterministic uses TCG's instruction counting and cannot run with --accel kvm"
+                .into(),
+        ));
+    }
+    let mut scenarios = resolve_scenarios(&options.scenarios)?;
+    apply_overrides(&mut scenarios, &options.overrides)?;
+    let (words, scenario_files) = guest_scenario_words(&options.scenarios);
+    let mut module_patterns: Vec<&'static str> = Vec::new();
+    for scenario in &scenarios {
+        for pattern in patterns_for_workload(scenario.workload.name()) {
+            if !module_patterns.contains(pattern) {
+                module_patterns.push(pattern);
+            }
+        }
+    }
+    let payload = GuestPayload {
+        binary: initramfs::find_guest_binary(options.guest_binary.as_deref())?,
+        words,
+        scenario_files,
+        module_patterns,
+        overrides: options.overrides.clone(),
+    };
+    let mut accel = match options.accel {
+        _ if options.deterministic => Accel::TcgIcount,
+        AccelChoice::Tcg => Accel::Tcg,
+        AccelChoice::Kvm => Accel::Kvm,
+        AccelChoice::Auto if qemu::kvm_device_usable() => Accel::Kvm,
+        AccelChoice::Auto => {
+            status(
+                "notice: /dev/kvm is not usable here; running under TCG (software emulation, ~10x slower syscalls)",
+            );
+            Accel::Tcg
+        }
+    };
+    let mut prepared = Vec::new();
+    for (index, input) in options.kernels.iter().enumerate() {
+        let kernel = kernel::prepare(input, &options.out_dir)?;
+        let label = unique_label(&kernel.label, index, &prepared);
+        let dir = options.out_dir.join(&label);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| KcanaryError::Io(format!("cannot create {}: {e}", dir.display())))?;
+        let p = Prepared {
+            kernel: Kernel { label, ..kernel },
+            initramfs: dir.join("initramfs.cpio"),
+            dir,
+            rounds: Vec::new(),
+            boots: Vec::new(),
+        };
+        let count = payload.build_initramfs(&p, accel, status)?;
+        status(&format!(
+            "{}: {} with {count} modules",
+            p.kernel.label,
+            p.kernel.image.display()
+        ));
+        prepared.push(p);
+    }
+    loop {
+        match run_rounds(options, &mut prepared, accel, status)? {
+            Ok(()) => break,
+            Err(KvmUnusable) => {
+                status(
+                    "notice: falling back to TCG (software emulation) for every kernel of this session",
+                );
+                accel = Accel::Tcg;
+                for p in prepared.iter_mut() {
+                    p.rounds.clear();
+                    p.boots.clear();
+                    payload.build_initramfs(p, accel, &|_| {})?;
+                }
+            }
+        }
+    }
+    let mut runs = Vec::new();
+    for p in prepared {
+        let results = merge_rounds(p.rounds).map_err(KcanaryError::Kernel)?;
+        let results_path = options.out_dir.join(format!("{}.json", p.kernel.label));
+        write_json_atomic(&results_path, &results)?;
+        runs.push(KernelRun {
+            kernel: p.kernel,
+            results,
+            results_path,
+            boots: p.boots,
+        });
+    }
+    Ok(runs)
+}
+
+/// Runs every round, kernels alternating. Under automatic acceleration, a kernel that never
+/// reaches our init under KVM ends the attempt so the caller can redo everything under TCG
+/// (every kernel of a session must share one execution mode).
+fn run_rounds(
+    options: &SessionOptions,
+    prepared: &mut [Prepared],
+    accel: Accel,
+    status: &dyn Fn(&str),
+) -> Result<std::result::Result<(), KvmUnusable>> {
+    for round in 0..options.rounds {
+        for p in prepared.iter_mut() {
+            status(&format!(
+                "{}: round {} of {} ({})",
+                p.kernel.label,
+                round + 1,
+                options.rounds,
+                accel.execution_mode()
+            ));
+            let spec = BootSpec {
+                image: &p.kernel.image,
+                initramfs: &p.initramfs,
+                accel,
+                cpus: options.cpus,
+                memory_mib: options.memory_mib,
+                timeout: options.timeout,
+                // A KVM boot reaches init in a second or two; a kernel that cannot run under
+                // this host's KVM hangs without a word (seen here with Debian's 6.1 and 6.12).
+                init_deadline: (accel == Accel::Kvm).then_some(KVM_INIT_DEADLINE),
+                console_log: p.dir.join(format!("round-{round}.console.log")),
+                results_capture: p.dir.join(format!("round-{round}.serial1")),
+            };
+            let label = p.kernel.label.clone();
+            let relay = |line: &str| status(&format!("{label}: guest: {line}"));
+            match qemu::boot(&spec, &relay) {
+                Ok(boot) => {
+                    let console_log = spec.console_log.clone();
+                    record_boot(p, round, &console_log, boot, status)?
+                }
+                Err(failure)
+                    if failure.accel_suspect
+                        && accel == Accel::Kvm
+                        && options.accel == AccelChoice::Auto =>
+                {
+                    status(&format!(
+                        "notice: {} does not boot under KVM here: {}",
+                        p.kernel.label,
+                        first_line(&failure.message)
+                    ));
+                    let _ =
+                        std::fs::rename(&spec.console_log, p.dir.join("kvm-attempt.console.log"));
+                    return Ok(Err(KvmUnusable));
+                }
+                Err(failure) => {
+                    return Err(KcanaryError::Kernel(format!(
+                        "{}: {}",
+                        p.kernel.label, failure.message
+                    )));
+                }
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+fn record_boot(
+    p: &mut Prepared,
+    round: usize,
+    console_log: &Path,
+    boot: qemu::Boot,
+    status: &dyn Fn(&str),
+) -> Result<()> {
+    for warning in &boot.findings.warnings {
+        status(&format!(
+            "warning: {}: kernel reported: {warning}",
+            p.kernel.label
+        ));
+    }
+    for failure in &boot.outcome.module_failures {
+        status(&format!(
+            "warning: {}: module {}: {}",
+            p.kernel.label, failure.module, failure.error
+        ));
+    }
+    let results = boot.outcome.results.ok_or_else(|| {
+        KcanaryError::Kernel(format!(
+            "{}: the guest ran but produced no results: {}\n  console log: {}",
+            p.kernel.label,
+            boot.outcome.error.unwrap_or_default(),
+            console_log.display()
+        ))
+    })?;
+    write_json_atomic(&p.dir.join(format!("round-{round}.json")), &results)?;
+    if let Some(t) = boot.to_first_workload {
+        status(&format!(
+            "{}: boot to first workload {:.1} s (guest uptime {:.1} s), whole boot {:.1} s",
+            p.kernel.label,
+            t.as_secs_f64(),
+            boot.outcome.uptime_at_workloads_s.unwrap_or(0.0),
+            boot.wall.as_secs_f64()
+        ));
+    }
+    p.boots.push(BootRecord {
+        round,
+        wall: boot.wall,
+        to_first_workload: boot.to_first_workload,
+        guest_uptime_at_workloads_s: boot.outcome.uptime_at_workloads_s,
+    });
+    p.rounds.push(results);
+    Ok(())
+}
+
+fn plan_modules(kernel: &Kernel, patterns: &[&str], status: &dyn Fn(&str)) -> Result<LoadPlan> {
+    let Some(root) = &kernel.modules else {
+        if !patterns.is_empty() {
+            status(&format!(
+                "{}: no module tree; the scenarios rely on {} being built in",
+                kernel.label,
+                patterns.join(", ")
+            ));
+        }
+        return Ok(LoadPlan::default());
+    };
+    let tree = ModuleTree::scan(root)?;
+    let plan = tree.plan(patterns)?;
+    for name in &plan.missing {
+        status(&format!(
+            "notice: {}: module {name} is neither built in nor in {}: scenarios needing it will be skipped",
+            kernel.label,
+            root.display()
+        ));
+    }
+    Ok(plan)
+}
+
+/// Scenario words as the guest sees them: built-in names unchanged, files copied into the
+/// initramfs and renamed to their path there.
+fn guest_scenario_words(words: &[String]) -> (Vec<String>, Vec<(String, PathBuf)>) {
+    let mut guest_words = Vec::new();
+    let mut files = Vec::new();
+    for (index, word) in words.iter().enumerate() {
+        let path = Path::new(word);
+        if path.exists() || word.ends_with(".toml") {
+            let name = format!(
+                "{index:02}-{}",
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            );
+            guest_words.push(format!("{SCENARIO_DIR}/{name}"));
+            files.push((name, path.to_path_buf()));
+        } else {
+            guest_words.push(word.clone());
+        }
+    }
+    (guest_words, files)
+}
+
+fn unique_label(label: &str, index: usize, earlier: &[Prepared]) -> String {
+    let clean: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._+-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if earlier.iter().any(|p| p.kernel.label == clean) {
+        format!("{clean}-{}", index + 1)
+    } else {
+        clean
+    }
+}
+
+/// Resolves scenario words one by one, loading files directly, so that a scenario file works
+/// even when no built-in name is involved. Shared by host and guest so both see the same list.
+pub fn resolve_scenarios(words: &[String]) -> Result<Vec<crate::scenario::Scenario>> {
+    if words.is_empty() {
+        return crate::scenario::resolve(words);
+    }
+    let mut scenarios = Vec::new();
+    for word in words {
+        let path = Path::new(word);
+        if path.exists() || word.ends_with(".toml") {
+            scenarios.push(crate::scenario::load_file(path)?);
+        } else {
+            scenarios.extend(crate::scenario::resolve(std::slice::from_ref(word))?);
+        }
+    }
+    Ok(scenarios)
+}
+
+/// Applies `--repetitions` and `--set NAME=VALUE` to every scenario that has the parameter; a
+/// `--set` no chosen scenario has is an error (a typo would otherwise go unnoticed). Same rules
+/// as `kcanary run`.
+pub fn apply_overrides(
+    scenarios: &mut [crate::scenario::Scenario],
+    overrides: &ScenarioOverrides,
+) -> Result<()> {
+    if let Some(repetitions) = overrides.repetitions {
+        if repetitions == 0 {
+            return Err(KcanaryError::Usage(
+                "--repetitions must be at least 1".into(),
+            ));
+        }
+        scenarios
+            .iter_mut()
+            .for_each(|s| s.repetitions = repetitions);
+    }
+    for assignment in &overrides.set {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| {
+            KcanaryError::Usage(format!("--set expects NAME=VALUE, got '{assignment}'"))
+        })?;
+        let mut used = false;
+        for s in scenarios.iter_mut() {
+            used |= s
+                .params
+                .override_from_text(s.workload.params(), name, value)
+                .map_err(|e| KcanaryError::Usage(format!("--set {assignment}: {e}")))?;
+        }
+        if !used {
+            return Err(KcanaryError::Usage(format!(
+                "--set {assignment}: no chosen scenario has a parameter '{name}'"
+            )));
+        }
+    }
+    Ok(())
+}

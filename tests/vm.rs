@@ -1,0 +1,478 @@
+//! Real VM tests: Debian cloud kernels booted under QEMU (TCG) with kcanary as the guest's init.
+//!
+//! They need `qemu-system-x86_64`, the kernels `ci/fetch-kernels.sh` downloads, and a static
+//! kcanary (`RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --target
+//! x86_64-unknown-linux-gnu`, or $KCANARY_GUEST_BINARY). Set KCANARY_TEST_KERNELS to the
+//! download directory to run them; when it is set, anything missing is a test failure.
+//! When it is unset the tests print that they did not run.
+
+use kcanary::results::RunResults;
+use kcanary::results::file::read_results;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A small ipset swap storm: enough sets and swaps to measure, short enough for TCG.
+const SCENARIO: &[&str] = &[
+    "ipset-swap-storm",
+    "--set",
+    "other_sets=200",
+    "--set",
+    "swaps=200",
+    "--set",
+    "entries=4",
+    "--repetitions",
+    "3",
+];
+const METRIC: &str = "ipset-swap-storm/swap_latency";
+
+struct TestKernels {
+    debian_6_1: PathBuf,
+    debian_6_12: PathBuf,
+    guest_binary: PathBuf,
+}
+
+/// The kernels and guest binary, `None` (with a notice) when VM tests are not enabled.
+fn test_kernels(test: &str) -> Option<TestKernels> {
+    let Some(dir) = std::env::var_os("KCANARY_TEST_KERNELS").map(PathBuf::from) else {
+        eprintln!(
+            "NOTICE: VM test {test} NOT RUN: set KCANARY_TEST_KERNELS to the directory ci/fetch-kernels.sh filled"
+        );
+        return None;
+    };
+    let find = |prefix: &str| -> PathBuf {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("KCANARY_TEST_KERNELS={}: {e}", dir.display()))
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with(prefix) && name.ends_with(".deb")
+            })
+            .collect();
+        found.sort();
+        found.pop().unwrap_or_else(|| {
+            panic!(
+                "KCANARY_TEST_KERNELS={} has no {prefix}*.deb: run ci/fetch-kernels.sh {}",
+                dir.display(),
+                dir.display()
+            )
+        })
+    };
+    let guest_binary =
+        kcanary::vm::initramfs::find_guest_binary(None).unwrap_or_else(|e| panic!("{e}"));
+    Some(TestKernels {
+        debian_6_1: find("linux-image-6.1.0-"),
+        debian_6_12: find("linux-image-6.12."),
+        guest_binary,
+    })
+}
+
+/// Runs kcanary with `args` followed by the test scenario.
+fn kcanary(args: &[&str]) -> std::process::Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args(args)
+        .args(SCENARIO)
+        .output()
+        .unwrap();
+    eprintln!(
+        "kcanary {}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn results_in(dir: &Path, release_prefix: &str) -> RunResults {
+    let file = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "json")
+                && p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(release_prefix)
+        })
+        .unwrap_or_else(|| panic!("no results file for {release_prefix} in {}", dir.display()));
+    read_results(&file).unwrap()
+}
+
+fn metric_median(results: &RunResults) -> f64 {
+    let metric = results
+        .results
+        .iter()
+        .find(|m| m.key() == METRIC)
+        .unwrap_or_else(|| panic!("no {METRIC} in {results:?}"));
+    assert_eq!(
+        metric.samples.len(),
+        metric.repetition_sizes.iter().sum::<usize>()
+    );
+    metric.summary.p50
+}
+
+#[test]
+fn two_debian_kernels_boot_alternately_and_return_results() {
+    let Some(k) = test_kernels("two_debian_kernels_boot_alternately_and_return_results") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let output = kcanary(&[
+        "vm",
+        "--kernel",
+        k.debian_6_1.to_str().unwrap(),
+        "--kernel",
+        k.debian_6_12.to_str().unwrap(),
+        "--accel",
+        "tcg",
+        "--timeout",
+        "300",
+        "--guest-binary",
+        k.guest_binary.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let code = output.status.code().unwrap();
+    assert!(
+        code == 0 || code == 1,
+        "exit code {code}: the comparison must run (0 ok / 1 regression)"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("baseline 6.1.0-") && stdout.contains(METRIC),
+        "compare table missing"
+    );
+    for (prefix, release) in [("6.1.0-", "6.1.0-"), ("6.12.", "6.12.")] {
+        let results = results_in(out.path(), prefix);
+        assert!(
+            results.environment.kernel_release.starts_with(release),
+            "{}",
+            results.environment.kernel_release
+        );
+        assert_eq!(results.environment.execution_mode, "qemu-tcg");
+        let metric = results.results.iter().find(|m| m.key() == METRIC).unwrap();
+        assert_eq!(
+            metric.repetition_sizes,
+            [200, 200, 200],
+            "3 repetitions of 200 requests"
+        );
+        assert!(metric_median(&results) > 0.0);
+    }
+    let console = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .any(|e| e.path().join("round-0.console.log").is_file());
+    assert!(console, "console logs are kept in the out dir");
+}
+
+#[test]
+fn deterministic_rounds_agree_and_bisect_step_says_good() {
+    let Some(k) = test_kernels("deterministic_rounds_agree_and_bisect_step_says_good") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let kernel = k.debian_6_12.to_str().unwrap();
+    let guest = k.guest_binary.to_str().unwrap();
+    let output = kcanary(&[
+        "vm",
+        "--kernel",
+        kernel,
+        "--rounds",
+        "2",
+        "--deterministic",
+        "--timeout",
+        "300",
+        "--guest-binary",
+        guest,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let merged = results_in(out.path(), "6.12.");
+    assert_eq!(merged.environment.execution_mode, "qemu-tcg-icount");
+    assert_eq!(
+        merged.environment.cpus, 1,
+        "deterministic mode runs one vCPU"
+    );
+    let label_dir = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("round-1.json").is_file())
+        .unwrap();
+    let first = metric_median(&read_results(&label_dir.join("round-0.json")).unwrap());
+    let second = metric_median(&read_results(&label_dir.join("round-1.json")).unwrap());
+    let spread = (first - second).abs() / first.min(second);
+    eprintln!(
+        "deterministic medians: {first:.0} ns vs {second:.0} ns ({:.2}% apart)",
+        spread * 100.0
+    );
+    assert!(
+        spread < 0.05,
+        "deterministic rounds differ by {:.1}%",
+        spread * 100.0
+    );
+
+    let baseline = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let step_out = out.path().join("bisect");
+    let output = kcanary(&[
+        "bisect-step",
+        "--kernel",
+        kernel,
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--deterministic",
+        "--timeout",
+        "300",
+        "--guest-binary",
+        guest,
+        "--out",
+        step_out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "same kernel, deterministic: good"
+    );
+    // A baseline of another execution mode is refused (the bisect is set up wrong: abort).
+    let output = kcanary(&[
+        "bisect-step",
+        "--kernel",
+        kernel,
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--accel",
+        "tcg",
+        "--timeout",
+        "300",
+        "--guest-binary",
+        guest,
+        "--out",
+        step_out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(128));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("different execution modes"));
+}
+
+#[test]
+fn a_kernel_that_does_not_boot_is_a_bisect_skip() {
+    let Some(k) = test_kernels("a_kernel_that_does_not_boot_is_a_bisect_skip") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    // A file with a valid-looking boot header but nothing behind it: QEMU or the "kernel"
+    // fails, and bisect-step must answer "skip", not "bad".
+    let mut image = vec![0u8; 64 * 1024];
+    image[0x1fe..0x200].copy_from_slice(&[0x55, 0xaa]);
+    image[0x202..0x206].copy_from_slice(b"HdrS");
+    image[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
+    let broken = out.path().join("bzImage");
+    std::fs::write(&broken, &image).unwrap();
+    let output = kcanary(&[
+        "bisect-step",
+        "--kernel",
+        broken.to_str().unwrap(),
+        "--baseline",
+        k.debian_6_1.to_str().unwrap(),
+        "--accel",
+        "tcg",
+        "--timeout",
+        "60",
+        "--guest-binary",
+        k.guest_binary.to_str().unwrap(),
+        "--out",
+        out.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(125));
+}
+
+#[test]
+fn module_dependencies_from_modinfo_match_the_modinfo_tool() {
+    let Some(k) = test_kernels("module_dependencies_from_modinfo_match_the_modinfo_tool") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    for deb in [&k.debian_6_1, &k.debian_6_12] {
+        let kernel = kcanary::vm::kernel::prepare(deb.to_str().unwrap(), out.path()).unwrap();
+        let tree =
+            kcanary::vm::modules::ModuleTree::scan(kernel.modules.as_ref().unwrap()).unwrap();
+        let plan = tree.plan(&["ip_set_hash_ip", "ip_vs_rr"]).unwrap();
+        let names: Vec<&str> = plan.ordered.iter().map(|(n, _)| n.as_str()).collect();
+        let position = |n: &str| {
+            names
+                .iter()
+                .position(|x| *x == n)
+                .unwrap_or_else(|| panic!("{n} not in {names:?}"))
+        };
+        assert!(
+            position("nfnetlink") < position("ip_set")
+                && position("ip_set") < position("ip_set_hash_ip"),
+            "{names:?}"
+        );
+        assert!(
+            position("nf_conntrack") < position("ip_vs")
+                && position("ip_vs") < position("ip_vs_rr"),
+            "{names:?}"
+        );
+        for (name, path) in &plan.ordered {
+            let bytes = kcanary::vm::modules::read_module(path).unwrap();
+            let ours = kcanary::vm::elf::module_depends(&bytes).unwrap();
+            let tool = Command::new("modinfo")
+                .args(["-F", "depends"])
+                .arg(path)
+                .output()
+                .expect("modinfo (Debian package kmod) is installed");
+            assert!(tool.status.success(), "modinfo {}", path.display());
+            let theirs: Vec<String> = String::from_utf8_lossy(&tool.stdout)
+                .trim()
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.replace('-', "_"))
+                .collect();
+            assert_eq!(ours, theirs, "{name}");
+        }
+    }
+}
+
+/// Processes whose command line mentions `needle` (our unique out directory).
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+#[test]
+fn killing_kcanary_stops_qemu() {
+    let Some(k) = test_kernels("killing_kcanary_stops_qemu") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args([
+            "vm",
+            "--accel",
+            "tcg",
+            "--kernel",
+            k.debian_6_1.to_str().unwrap(),
+        ])
+        .args([
+            "--guest-binary",
+            k.guest_binary.to_str().unwrap(),
+            "--out",
+            &out_dir,
+        ])
+        .args(SCENARIO)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let qemu_running = || {
+        processes_mentioning(&out_dir)
+            .into_iter()
+            .any(|pid| pid != child.id())
+    };
+    while !qemu_running() {
+        assert!(started.elapsed().as_secs() < 60, "QEMU never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_at = std::time::Instant::now();
+    while !processes_mentioning(&out_dir).is_empty() {
+        assert!(
+            killed_at.elapsed().as_secs() < 10,
+            "QEMU still runs after kcanary was SIGKILLed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_kernel_without_its_modules_reports_the_scenario_skipped() {
+    let Some(k) = test_kernels("a_kernel_without_its_modules_reports_the_scenario_skipped") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    // The bare vmlinuz of the package: ip_set is a module there, so ipset cannot run.
+    let kernel =
+        kcanary::vm::kernel::prepare(k.debian_6_12.to_str().unwrap(), &out.path().join("deb"))
+            .unwrap();
+    let output = kcanary(&[
+        "vm",
+        "--accel",
+        "tcg",
+        "--timeout",
+        "300",
+        "--kernel",
+        kernel.image.to_str().unwrap(),
+        "--guest-binary",
+        k.guest_binary.to_str().unwrap(),
+        "--out",
+        out.path().join("vm").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no module tree"));
+    let results = results_in(&out.path().join("vm"), "6.12.");
+    assert!(results.results.is_empty());
+    assert_eq!(results.skipped.len(), 1);
+    assert_eq!(results.skipped[0].scenario, "ipset-swap-storm");
+    assert!(
+        results.skipped[0].reason.contains("ipset"),
+        "{}",
+        results.skipped[0].reason
+    );
+}
+
+#[test]
+fn a_kernel_panic_is_detected_and_reported() {
+    let Some(k) = test_kernels("a_kernel_panic_is_detected_and_reported") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let kernel = kcanary::vm::kernel::prepare(k.debian_6_1.to_str().unwrap(), out.path()).unwrap();
+    // An initramfs without /init: the kernel looks for a root filesystem, finds none, panics.
+    let initramfs = out.path().join("empty.cpio");
+    let mut cpio = kcanary::vm::cpio::CpioWriter::new(Vec::new());
+    cpio.directory("/dev", 0o755).unwrap();
+    std::fs::write(&initramfs, cpio.finish().unwrap()).unwrap();
+    let spec = kcanary::vm::qemu::BootSpec {
+        image: &kernel.image,
+        initramfs: &initramfs,
+        accel: kcanary::vm::qemu::Accel::Tcg,
+        cpus: 1,
+        memory_mib: 512,
+        timeout: std::time::Duration::from_secs(120),
+        init_deadline: None,
+        console_log: out.path().join("console.log"),
+        results_capture: out.path().join("serial1"),
+    };
+    let started = std::time::Instant::now();
+    let failure = match kcanary::vm::qemu::boot(&spec, &|_| {}) {
+        Ok(_) => panic!("a kernel without init cannot deliver results"),
+        Err(failure) => failure,
+    };
+    eprintln!("{}", failure.message);
+    assert!(
+        failure.message.contains("Kernel panic"),
+        "{}",
+        failure.message
+    );
+    assert!(failure.message.contains("console.log"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(100),
+        "the panic ends the boot, not the timeout"
+    );
+}
