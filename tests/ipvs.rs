@@ -4,7 +4,7 @@
 
 use kcanary::ipvs::client::{NO_IPVS, resolve_family};
 use kcanary::ipvs::replay::{ReplayOptions, replay_save_file};
-use kcanary::ipvs::workloads::{ipvs_available, services_repetition};
+use kcanary::ipvs::workloads::{batched_repetition, ipvs_available, services_repetition};
 use kcanary::ipvs::{IpvsClient, Service, ServiceKey, table};
 use kcanary::isolate::netns::in_fresh_netns;
 use kcanary::netlink::NetlinkSocket;
@@ -80,7 +80,10 @@ fn services_are_created_dumped_and_flushed() {
         return;
     }
     let generated = table::generate(300, 3, "mixed", "rr");
-    let measurements = in_fresh_netns(move || services_repetition(&generated, true, 300)).unwrap();
+    let again = generated.clone();
+    let mut measurements =
+        in_fresh_netns(move || services_repetition(&generated, true, 300)).unwrap();
+    measurements.extend(in_fresh_netns(move || batched_repetition(&again, 300)).unwrap());
     let add = measurements
         .iter()
         .find(|m| m.metric == "add_service_ns")

@@ -1,10 +1,10 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod baseline;
+mod bisect_step;
 mod check;
 mod compare;
 mod gate_output;
-mod bisect_step;
 mod generate;
 mod import_criterion;
 mod list;

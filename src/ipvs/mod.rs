@@ -21,4 +21,8 @@ use crate::workload::Workload;
 pub use client::IpvsClient;
 pub use message::{Destination, ForwardMethod, Protocol, Service, ServiceKey};
 
-pub static WORKLOADS: &[&dyn Workload] = &[&workloads::Services, &workloads::Estimator, &replay::ReplayWorkload];
+pub static WORKLOADS: &[&dyn Workload] = &[
+    &workloads::Services,
+    &workloads::Estimator,
+    &replay::ReplayWorkload,
+];

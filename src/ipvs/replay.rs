@@ -174,10 +174,17 @@ impl crate::workload::Workload for ReplayWorkload {
     ) -> Result<Vec<Measurement>> {
         let path = Path::new(params.text("file"));
         if path.as_os_str().is_empty() {
-            return Err(KcanaryError::Usage("ipvs.replay needs the parameter file = \"PATH\"".into()));
+            return Err(KcanaryError::Usage(
+                "ipvs.replay needs the parameter file = \"PATH\"".into(),
+            ));
         }
         ctx.progress.start("replaying", 1);
-        let result = replay_save_file(path, &ReplayOptions { batch: params.boolean("batch") });
+        let result = replay_save_file(
+            path,
+            &ReplayOptions {
+                batch: params.boolean("batch"),
+            },
+        );
         ctx.progress.finish();
         result
     }

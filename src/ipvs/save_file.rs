@@ -258,8 +258,12 @@ fn build(kind: Kind, o: Options, command: &str) -> std::result::Result<Command, 
             let mut destination = destination(&key, text, &o)?;
             // Like ipvsadm: direct routing and tunnels cannot map ports, so when adding or
             // editing such a real server of an address service, its port is the service's.
-            if let (Kind::AddServer | Kind::EditServer, ServiceKey::Address { port, .. }) = (kind, &key)
-                && matches!(destination.forward, ForwardMethod::DirectRoute | ForwardMethod::Tunnel)
+            if let (Kind::AddServer | Kind::EditServer, ServiceKey::Address { port, .. }) =
+                (kind, &key)
+                && matches!(
+                    destination.forward,
+                    ForwardMethod::DirectRoute | ForwardMethod::Tunnel
+                )
             {
                 destination.port = *port;
             }
