@@ -245,3 +245,11 @@ fn guest_replay() {
         );
     }
 }
+
+/// In a guest: prints what `ipvs_available()` says for the current privileges (run it under
+/// `unshare -Ur` to see the EPERM reason).
+#[test]
+#[ignore]
+fn guest_print_availability() {
+    println!("ipvs_available: {:?}", ipvs_available());
+}

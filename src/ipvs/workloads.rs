@@ -75,19 +75,32 @@ const ESTIMATOR_PARAMS: [ParamSpec; 10] = [
     PROBE_PARAMS[3],
 ];
 
-/// Whether this kernel has IPVS, checked once, from inside a fresh namespace (what the
-/// workloads will see).
+/// Whether this kernel has IPVS and we may use it, checked once, from inside a fresh namespace
+/// (what the workloads will see). Every IPVS command needs CAP_NET_ADMIN in the *initial* user
+/// namespace (GENL_ADMIN_PERM), so under `unshare -Ur` the family resolves but GET_INFO answers
+/// EPERM: that is reported as a reason to skip, not as a failure halfway through a workload.
 pub fn ipvs_available() -> std::result::Result<(), String> {
     use std::sync::OnceLock;
     static AVAILABLE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     AVAILABLE
-        .get_or_init(
-            || match in_fresh_netns(|| Ok(IpvsClient::connect().map(|_| ()))) {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-        )
+        .get_or_init(|| {
+            let probe = || {
+                let mut client = match IpvsClient::connect() {
+                    Ok(client) => client,
+                    Err(e) => return Ok(Err(e.to_string())),
+                };
+                Ok(match client.info() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.code == libc::EPERM => Err(
+                        "IPVS needs CAP_NET_ADMIN in the initial user namespace (run as root; \
+                         a user namespace is not enough): GET_INFO answered EPERM"
+                            .to_string(),
+                    ),
+                    Err(e) => Err(format!("IPVS GET_INFO failed: {e}")),
+                })
+            };
+            in_fresh_netns(probe).unwrap_or_else(|e| Err(e.to_string()))
+        })
         .clone()
 }
 
