@@ -1,1 +1,155 @@
-//! (in progress)
+//! Latency probes that any scenario can run beside its workload: a UDP ping-pong over a veth
+//! pair (`network`) and a cyclictest-like timer (`timer`), both pinned to one CPU, each turned
+//! into per-repetition measurements (p50, p99, p99.9, max, counts above thresholds).
+
+pub mod cpu;
+pub mod distribution;
+pub mod network;
+pub mod timer;
+pub mod veth;
+mod workload;
+
+use crate::error::Result;
+use crate::results::Better;
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, Workload};
+use distribution::{Distribution, THRESHOLDS_NS};
+use std::time::Duration;
+
+pub use workload::LatencyProbes;
+
+pub static WORKLOADS: &[&dyn Workload] = &[&LatencyProbes];
+
+/// The probe parameters a workload that runs probes declares (append to its own list).
+pub const PROBE_PARAMS: [ParamSpec; 4] = [
+    ParamSpec {
+        name: "probe_seconds",
+        kind: ParamKind::Integer,
+        default: "10",
+        help: "how long each probe runs (cover several 2-second IPVS estimator periods)",
+    },
+    ParamSpec {
+        name: "probe_round_trips",
+        kind: ParamKind::Integer,
+        default: "100000",
+        help: "minimum UDP round trips of the network probe (it runs longer if needed)",
+    },
+    ParamSpec {
+        name: "timer_period_us",
+        kind: ParamKind::Integer,
+        default: "1000",
+        help: "period of the timer probe's clock_nanosleep, in microseconds",
+    },
+    ParamSpec {
+        name: "probe_cpu",
+        kind: ParamKind::Text,
+        default: "\"auto\"",
+        help: "CPU both probe ends are pinned to: a number, or \"auto\" (the last allowed CPU)",
+    },
+];
+
+/// Probe settings resolved from a scenario's parameters.
+#[derive(Debug, Clone)]
+pub struct ProbeSettings {
+    pub cpu: usize,
+    pub duration: Duration,
+    pub min_round_trips: usize,
+    pub timer_period: Duration,
+}
+
+/// The sample buffer is sized for this many round trips per second of probing at most
+/// (a pinned round trip took ≥4 µs on the build host; 8 bytes per sample).
+const MAX_ROUND_TRIPS_PER_SECOND: usize = 400_000;
+
+impl ProbeSettings {
+    pub fn from_params(params: &Params) -> Result<ProbeSettings> {
+        Ok(ProbeSettings {
+            cpu: cpu::choose_cpu(params.text("probe_cpu"))?,
+            duration: Duration::from_secs(params.u64("probe_seconds").max(1)),
+            min_round_trips: params.usize("probe_round_trips").max(1),
+            timer_period: Duration::from_micros(params.u64("timer_period_us").max(10)),
+        })
+    }
+
+    /// Runs the network probe, then the timer probe (one after the other: both are pinned to
+    /// the same CPU and would disturb each other), and returns their measurements with metric
+    /// names starting with `prefix` ("" or e.g. "est_on.").
+    pub fn run(&self, prefix: &str) -> Result<Vec<Measurement>> {
+        let network = network::run_network_probe(&network::NetworkProbeConfig {
+            cpu: self.cpu,
+            duration: self.duration,
+            min_round_trips: self.min_round_trips,
+            max_round_trips: self
+                .min_round_trips
+                .max(MAX_ROUND_TRIPS_PER_SECOND * self.duration.as_secs() as usize),
+        })?;
+        let timer = timer::run_timer_probe(&timer::TimerProbeConfig {
+            cpu: self.cpu,
+            period: self.timer_period,
+            duration: self.duration,
+        })?;
+        let mut measurements =
+            distribution_measurements(&format!("{prefix}udp_rtt"), &network.round_trips);
+        measurements.extend(distribution_measurements(
+            &format!("{prefix}timer_overshoot"),
+            &timer.overshoot,
+        ));
+        measurements.push(Measurement::count(
+            metric_name(&format!("{prefix}probe_cpu")),
+            "cpu",
+            Better::Lower,
+            self.cpu as f64,
+        ));
+        Ok(measurements)
+    }
+}
+
+/// p50, p99, p99.9, max, sample count and counts above `THRESHOLDS_NS`, one value each.
+pub fn distribution_measurements(name: &str, distribution: &Distribution) -> Vec<Measurement> {
+    let value = |suffix: &str, v: u64| {
+        Measurement::count(
+            metric_name(&format!("{name}.{suffix}")),
+            "ns",
+            Better::Lower,
+            v as f64,
+        )
+    };
+    let mut out = vec![
+        value("p50_ns", distribution.percentile(0.50)),
+        value("p99_ns", distribution.percentile(0.99)),
+        value("p999_ns", distribution.percentile(0.999)),
+        value("max_ns", distribution.max()),
+        Measurement::count(
+            metric_name(&format!("{name}.samples")),
+            "count",
+            Better::Higher,
+            distribution.count() as f64,
+        ),
+    ];
+    for (threshold, label) in THRESHOLDS_NS {
+        out.push(Measurement::count(
+            metric_name(&format!("{name}.{label}")),
+            "count",
+            Better::Lower,
+            distribution.count_above(threshold) as f64,
+        ));
+    }
+    out
+}
+
+/// Metric names are `&'static str`; probe names are built from a prefix, so intern them (a
+/// few dozen distinct names per process, allocated once each, never in a timed region).
+pub fn metric_name(name: &str) -> &'static str {
+    use std::collections::BTreeSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(|| Mutex::new(BTreeSet::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(existing) = names.get(name) {
+        return existing;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}

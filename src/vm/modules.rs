@@ -25,9 +25,14 @@ pub fn patterns_for_workload(workload: &str) -> &'static [&'static str] {
             "ip_vs_rr",
             "ip_vs_wrr",
             "ip_vs_lc",
+            "ip_vs_wlc", // ipvsadm's default scheduler, for replayed files
             "ip_vs_sh",
             "nf_conntrack",
+            // ipvs.estimator runs the latency probes over a veth pair.
+            "veth",
         ],
+        // probe.latency: UDP ping-pong over a veth pair.
+        "probe" => &["veth"],
         _ => &[],
     }
 }

@@ -8,6 +8,7 @@ pub fn all() -> Vec<&'static dyn Workload> {
     all.extend_from_slice(crate::ipset::workloads::ALL);
     all.extend_from_slice(crate::memcg::WORKLOADS);
     all.extend_from_slice(crate::ipvs::WORKLOADS);
+    all.extend_from_slice(crate::probe::WORKLOADS);
     all
 }
 

@@ -1,0 +1,191 @@
+//! `kcanary replay FILE` for `ipvsadm -S` files: every command sent in a fresh network
+//! namespace, timed one by one (latency per command kind) or in batches (total only).
+//! The lead's `kcanary replay` picks this path with [`is_ipvsadm_save_file`].
+
+use super::client::{ConnectError, IpvsClient};
+use super::request;
+use super::save_file::{self, COMMAND_KINDS, Command, SaveLine};
+use super::timed::EncodedRequests;
+use crate::error::{KcanaryError, Result};
+use crate::isolate::netns::in_fresh_netns;
+use crate::netlink::MessageWriter;
+use crate::probe::metric_name;
+use crate::results::Better;
+use crate::workload::Measurement;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayOptions {
+    /// Send the file in as few datagrams as the socket allows; report only the total.
+    pub batch: bool,
+}
+
+/// True when the file at `path` reads as `ipvsadm -S` output (see
+/// [`save_file::looks_like_ipvsadm_save`]); false when it cannot be read (the caller's own
+/// reader reports that).
+pub fn is_ipvsadm_save_file(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| save_file::looks_like_ipvsadm_save(&text))
+}
+
+/// Replays the file once in a fresh namespace. Metrics: `replay.<kind>_ns` per command kind
+/// (one sample per command), `replay.total_ns`, `replay.commands`. A command the kernel
+/// refuses is a bad-input error naming FILE:LINE and the kernel's error name; a kernel without
+/// IPVS is an environment error.
+pub fn replay_save_file(path: &Path, options: &ReplayOptions) -> Result<Vec<Measurement>> {
+    let lines = save_file::load(path)?;
+    if lines.is_empty() {
+        return Err(KcanaryError::bad_input(
+            path,
+            None,
+            "no ipvsadm commands in the file",
+        ));
+    }
+    let path = path.to_path_buf();
+    let batch = options.batch;
+    in_fresh_netns(move || replay_lines(&path, &lines, batch))
+}
+
+fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Measurement>> {
+    let mut client = IpvsClient::connect().map_err(|e| match e {
+        ConnectError::NoIpvs => {
+            KcanaryError::Kernel("cannot replay an ipvsadm file: kernel has no IP_VS".into())
+        }
+        other => other.into(),
+    })?;
+    let family = client.family();
+    let mut encoded = EncodedRequests::with_capacity(lines.len(), 160);
+    for line in lines {
+        encoded.push(client.socket(), |w, s| encode(w, family, s, &line.command));
+    }
+    let refused = |index: usize, error: String| {
+        let line = &lines[index];
+        KcanaryError::bad_input(
+            path,
+            Some(line.line),
+            format!("the kernel refused {}: {error}", line.command.kind()),
+        )
+    };
+    let describe = |i: usize| i.to_string();
+    if batch {
+        let total_ns = encoded
+            .send_batched(client.socket(), &describe)
+            .map_err(|e| locate(e, &refused))?;
+        return Ok(vec![
+            Measurement::total_ns("replay.total_ns", total_ns),
+            commands(lines.len()),
+        ]);
+    }
+    let started = std::time::Instant::now();
+    let latencies_ns = encoded
+        .send_one_by_one(client.socket(), &describe)
+        .map_err(|e| locate(e, &refused))?;
+    let total_ns = started.elapsed().as_nanos() as f64;
+    let mut measurements = Vec::new();
+    for kind in COMMAND_KINDS {
+        let samples: Vec<f64> = lines
+            .iter()
+            .zip(&latencies_ns)
+            .filter(|(line, _)| line.command.kind() == kind)
+            .map(|(_, &ns)| ns)
+            .collect();
+        if !samples.is_empty() {
+            measurements.push(Measurement::latency_ns(
+                metric_name(&format!("replay.{kind}_ns")),
+                samples,
+            ));
+        }
+    }
+    measurements.push(Measurement::total_ns("replay.total_ns", total_ns));
+    measurements.push(commands(lines.len()));
+    Ok(measurements)
+}
+
+fn commands(count: usize) -> Measurement {
+    Measurement::count("replay.commands", "count", Better::Higher, count as f64)
+}
+
+/// `EncodedRequests` names a failed request by its index ("12: EEXIST (17)"); turn that into
+/// FILE:LINE.
+fn locate(error: KcanaryError, refused: &dyn Fn(usize, String) -> KcanaryError) -> KcanaryError {
+    match error {
+        KcanaryError::Kernel(text) => match text.split_once(": ") {
+            Some((index, rest)) if index.parse::<usize>().is_ok() => {
+                refused(index.parse().unwrap_or(0), rest.to_string())
+            }
+            _ => KcanaryError::Kernel(text),
+        },
+        other => other,
+    }
+}
+
+fn encode(writer: &mut MessageWriter, family: u16, sequence: u32, command: &Command) {
+    match command {
+        Command::AddService(s) => request::new_service(writer, family, sequence, s),
+        Command::EditService(s) => request::set_service(writer, family, sequence, s),
+        Command::DeleteService(k) => request::del_service(writer, family, sequence, k),
+        Command::AddServer(k, d) => request::new_dest(writer, family, sequence, k, d),
+        Command::EditServer(k, d) => request::set_dest(writer, family, sequence, k, d),
+        Command::DeleteServer(k, d) => request::del_dest(writer, family, sequence, k, d),
+        Command::Clear => request::flush(writer, family, sequence),
+        Command::Zero(k) => request::zero(writer, family, sequence, k.as_ref()),
+    }
+}
+
+/// `ipvs.replay`: the same replay as a workload, so `kcanary replay` (or a scenario) can run it
+/// through the runner with repetitions, like `ipset.replay`.
+pub struct ReplayWorkload;
+
+const REPLAY_PARAMS: &[crate::workload::ParamSpec] = &[
+    crate::workload::ParamSpec {
+        name: "file",
+        kind: crate::workload::ParamKind::Text,
+        default: "\"\"",
+        help: "ipvsadm -S file to replay",
+    },
+    crate::workload::ParamSpec {
+        name: "batch",
+        kind: crate::workload::ParamKind::Boolean,
+        default: "false",
+        help: "pack requests into as few datagrams as fit (total time only)",
+    },
+];
+
+impl crate::workload::Workload for ReplayWorkload {
+    fn name(&self) -> &'static str {
+        "ipvs.replay"
+    }
+
+    fn summary(&self) -> &'static str {
+        "replay an ipvsadm -S file; latency per command kind and total"
+    }
+
+    fn params(&self) -> &'static [crate::workload::ParamSpec] {
+        REPLAY_PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        super::workloads::ipvs_available()
+    }
+
+    fn run(
+        &self,
+        params: &crate::workload::Params,
+        ctx: &crate::workload::RepetitionContext,
+    ) -> Result<Vec<Measurement>> {
+        let path = Path::new(params.text("file"));
+        if path.as_os_str().is_empty() {
+            return Err(KcanaryError::Usage(
+                "ipvs.replay needs the parameter file = \"PATH\"".into(),
+            ));
+        }
+        ctx.progress.start("replaying", 1);
+        let result = replay_save_file(
+            path,
+            &ReplayOptions {
+                batch: params.boolean("batch"),
+            },
+        );
+        ctx.progress.finish();
+        result
+    }
+}

@@ -1,0 +1,264 @@
+//! Pre-encoded request lists and the timed loops that send them. Encoding happens before any
+//! timer starts; the loops only send bytes and read acks into reused buffers.
+
+use super::request;
+use super::table::TableEntry;
+use crate::error::{KcanaryError, Result};
+use crate::netlink::{MessageWriter, NetlinkSocket};
+use netlink_packet_core::NLM_F_ACK;
+use std::ops::Range;
+use std::time::Instant;
+
+/// At most this many messages per batch datagram, so that even if every one of them failed,
+/// the error messages would fit in the socket's receive buffer.
+pub const MAX_MESSAGES_PER_BATCH: usize = 1024;
+
+/// Encoded requests, each with its byte range and sequence number.
+pub struct EncodedRequests {
+    pub writer: MessageWriter,
+    pub requests: Vec<(Range<usize>, u32)>,
+}
+
+impl EncodedRequests {
+    pub fn with_capacity(messages: usize, bytes_per_message: usize) -> EncodedRequests {
+        EncodedRequests {
+            writer: MessageWriter::with_capacity(messages * bytes_per_message),
+            requests: Vec::with_capacity(messages),
+        }
+    }
+
+    /// Appends one request written by `encode(writer, sequence)`.
+    pub fn push(
+        &mut self,
+        socket: &mut NetlinkSocket,
+        encode: impl FnOnce(&mut MessageWriter, u32),
+    ) {
+        let sequence = socket.next_sequence();
+        let start = self.writer.len();
+        encode(&mut self.writer, sequence);
+        self.requests.push((start..self.writer.len(), sequence));
+    }
+
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// Sends each request alone and waits for its ack; returns one latency per request.
+    /// `describe(i)` names request i in an error.
+    pub fn send_one_by_one(
+        &self,
+        socket: &mut NetlinkSocket,
+        describe: &dyn Fn(usize) -> String,
+    ) -> Result<Vec<f64>> {
+        let mut latencies_ns = Vec::with_capacity(self.requests.len());
+        let bytes = self.writer.bytes();
+        for (index, (range, sequence)) in self.requests.iter().enumerate() {
+            let started = Instant::now();
+            let outcome = socket.request(&bytes[range.clone()], *sequence);
+            latencies_ns.push(started.elapsed().as_nanos() as f64);
+            outcome.map_err(|e| KcanaryError::Kernel(format!("{}: {e}", describe(index))))?;
+        }
+        Ok(latencies_ns)
+    }
+
+    /// Sends all requests in as few datagrams as the socket allows and returns the total time.
+    /// Only the last request of each datagram keeps `NLM_F_ACK`: the kernel then builds one ack
+    /// per datagram instead of one per request (failed requests are still answered), which is
+    /// what makes batching pay. The copy with the flags cleared is made before timing starts.
+    pub fn send_batched(
+        &self,
+        socket: &mut NetlinkSocket,
+        describe: &dyn Fn(usize) -> String,
+    ) -> Result<f64> {
+        let chunks = self.chunks(socket.max_batch_bytes());
+        let bytes = self.without_inner_acks(&chunks);
+        let started = Instant::now();
+        for (byte_range, last_sequence) in &chunks {
+            let outcome = socket
+                .batch(&bytes[byte_range.clone()], *last_sequence)
+                .map_err(|e| {
+                    KcanaryError::Kernel(format!("batch ending with request {last_sequence}: {e}"))
+                })?;
+            if let Some((sequence, error)) = outcome.errors.first() {
+                let index = self
+                    .requests
+                    .iter()
+                    .position(|(_, s)| s == sequence)
+                    .unwrap_or(0);
+                return Err(KcanaryError::Kernel(format!(
+                    "{}: {error}",
+                    describe(index)
+                )));
+            }
+        }
+        Ok(started.elapsed().as_nanos() as f64)
+    }
+
+    /// A copy of the encoded bytes where every request but the last of each chunk has
+    /// `NLM_F_ACK` cleared.
+    fn without_inner_acks(&self, chunks: &[(Range<usize>, u32)]) -> Vec<u8> {
+        const FLAGS_OFFSET: usize = 6;
+        let closing: std::collections::HashSet<u32> =
+            chunks.iter().map(|(_, last)| *last).collect();
+        let mut bytes = self.writer.bytes().to_vec();
+        for (range, sequence) in &self.requests {
+            if !closing.contains(sequence) {
+                let at = range.start + FLAGS_OFFSET;
+                let flags = u16::from_ne_bytes([bytes[at], bytes[at + 1]]) & !NLM_F_ACK;
+                bytes[at..at + 2].copy_from_slice(&flags.to_ne_bytes());
+            }
+        }
+        bytes
+    }
+
+    /// Groups consecutive requests into datagrams of at most `max_bytes` bytes and
+    /// `MAX_MESSAGES_PER_BATCH` messages: (byte range, sequence of the last request).
+    pub fn chunks(&self, max_bytes: usize) -> Vec<(Range<usize>, u32)> {
+        let mut chunks = Vec::new();
+        let mut current: Option<(usize, usize, u32, usize)> = None; // start, end, last seq, count
+        for (range, sequence) in &self.requests {
+            current = match current {
+                Some((start, end, last, count))
+                    if range.end - start > max_bytes || count == MAX_MESSAGES_PER_BATCH =>
+                {
+                    chunks.push((start..end, last));
+                    Some((range.start, range.end, *sequence, 1))
+                }
+                Some((start, _, _, count)) => Some((start, range.end, *sequence, count + 1)),
+                None => Some((range.start, range.end, *sequence, 1)),
+            };
+        }
+        if let Some((start, end, last, _)) = current {
+            chunks.push((start..end, last));
+        }
+        chunks
+    }
+}
+
+/// NEW_SERVICE requests for every entry.
+pub fn encode_services(
+    socket: &mut NetlinkSocket,
+    family: u16,
+    table: &[TableEntry],
+) -> EncodedRequests {
+    let mut encoded = EncodedRequests::with_capacity(table.len(), 128);
+    for entry in table {
+        encoded.push(socket, |w, s| {
+            request::new_service(w, family, s, &entry.service)
+        });
+    }
+    encoded
+}
+
+/// NEW_DEST requests for every real server of every entry, in table order.
+pub fn encode_dests(
+    socket: &mut NetlinkSocket,
+    family: u16,
+    table: &[TableEntry],
+) -> EncodedRequests {
+    let total = table.iter().map(|e| e.destinations.len()).sum();
+    let mut encoded = EncodedRequests::with_capacity(total, 160);
+    for entry in table {
+        for destination in &entry.destinations {
+            encoded.push(socket, |w, s| {
+                request::new_dest(w, family, s, &entry.service.key, destination)
+            });
+        }
+    }
+    encoded
+}
+
+/// Services then real servers, for one batched load.
+pub fn encode_table(
+    socket: &mut NetlinkSocket,
+    family: u16,
+    table: &[TableEntry],
+) -> EncodedRequests {
+    let dests: usize = table.iter().map(|e| e.destinations.len()).sum();
+    let mut encoded = EncodedRequests::with_capacity(table.len() + dests, 160);
+    for entry in table {
+        encoded.push(socket, |w, s| {
+            request::new_service(w, family, s, &entry.service)
+        });
+    }
+    for entry in table {
+        for destination in &entry.destinations {
+            encoded.push(socket, |w, s| {
+                request::new_dest(w, family, s, &entry.service.key, destination)
+            });
+        }
+    }
+    encoded
+}
+
+/// Describes request `index` of `encode_table`'s list.
+pub fn describe_table_request(table: &[TableEntry], index: usize) -> String {
+    if index < table.len() {
+        return format!("adding service {}", table[index].service.key);
+    }
+    let mut rest = index - table.len();
+    for entry in table {
+        if rest < entry.destinations.len() {
+            let d = &entry.destinations[rest];
+            return format!(
+                "adding real server {}:{} to {}",
+                d.address, d.port, entry.service.key
+            );
+        }
+        rest -= entry.destinations.len();
+    }
+    format!("request {index}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(count: usize) -> EncodedRequests {
+        let mut encoded = EncodedRequests::with_capacity(count, 20);
+        for sequence in 1..=count as u32 {
+            let start = encoded.writer.len();
+            request::flush(&mut encoded.writer, 0x24, sequence);
+            encoded
+                .requests
+                .push((start..encoded.writer.len(), sequence));
+        }
+        encoded
+    }
+
+    #[test]
+    fn chunks_respect_byte_and_message_limits() {
+        let requests = encoded(2500);
+        // 20-byte messages: 100 bytes hold 5.
+        let small = requests.chunks(100);
+        assert_eq!(small.len(), 500);
+        assert_eq!(small[0], (0..100, 5));
+        let big = requests.chunks(1 << 20);
+        assert_eq!(
+            big.iter().map(|(_, last)| *last).collect::<Vec<_>>(),
+            vec![1024, 2048, 2500]
+        );
+    }
+
+    #[test]
+    fn only_the_last_request_of_a_chunk_asks_for_an_ack() {
+        let requests = encoded(7);
+        let chunks = requests.chunks(60); // 3 messages per chunk: last sequences 3, 6, 7
+        let bytes = requests.without_inner_acks(&chunks);
+        let acked: Vec<u32> = requests
+            .requests
+            .iter()
+            .filter(|(range, _)| {
+                u16::from_ne_bytes([bytes[range.start + 6], bytes[range.start + 7]]) & NLM_F_ACK
+                    != 0
+            })
+            .map(|(_, sequence)| *sequence)
+            .collect();
+        assert_eq!(acked, vec![3, 6, 7]);
+        assert_eq!(bytes.len(), requests.writer.len());
+    }
+}

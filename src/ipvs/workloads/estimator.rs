@@ -1,0 +1,156 @@
+//! `ipvs.estimator`: latency probes beside N idle services, with the rate estimator on and off.
+
+use super::{ipvs_available, kernel};
+use crate::error::{KcanaryError, Result};
+use crate::ipvs::client::IpvsClient;
+use crate::ipvs::table::{self, TABLE_PARAMS, TableEntry};
+use crate::ipvs::timed::{describe_table_request, encode_table};
+use crate::ipvs::{sysctl, verify};
+use crate::isolate::netns::in_fresh_netns;
+use crate::probe::{PROBE_PARAMS, ProbeSettings, cpu, metric_name};
+use crate::results::Better;
+use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use std::time::Duration;
+
+pub struct Estimator;
+
+const ESTIMATOR_PARAMS: [ParamSpec; 10] = [
+    ParamSpec {
+        name: "services",
+        kind: ParamKind::Integer,
+        default: "20000",
+        help: "idle virtual services",
+    },
+    ParamSpec {
+        name: "dests_per_service",
+        kind: ParamKind::Integer,
+        default: "1",
+        help: "real servers per service",
+    },
+    TABLE_PARAMS[2],
+    TABLE_PARAMS[3],
+    ParamSpec {
+        name: "estimation",
+        kind: ParamKind::Text,
+        default: "\"both\"",
+        help: "\"on\", \"off\" or \"both\": probe with the rate estimator running and/or stopped (run_estimation)",
+    },
+    ParamSpec {
+        name: "settle_seconds",
+        kind: ParamKind::Integer,
+        default: "3",
+        help: "wait after loading the table or switching estimation before probing",
+    },
+    PROBE_PARAMS[0],
+    PROBE_PARAMS[1],
+    PROBE_PARAMS[2],
+    PROBE_PARAMS[3],
+];
+
+impl Workload for Estimator {
+    fn name(&self) -> &'static str {
+        "ipvs.estimator"
+    }
+
+    fn summary(&self) -> &'static str {
+        "latency probes beside N idle IPVS services, rate estimation on and off"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        &ESTIMATOR_PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ipvs_available()
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let table = table::from_params(params)?;
+        let probes = ProbeSettings::from_params(params)?;
+        let modes: &'static [bool] = match params.text("estimation") {
+            "both" => &[true, false],
+            "on" => &[true],
+            "off" => &[false],
+            other => {
+                return Err(KcanaryError::Usage(format!(
+                    "estimation must be on, off or both, found '{other}'"
+                )));
+            }
+        };
+        let settle = Duration::from_secs(params.u64("settle_seconds"));
+        ctx.progress
+            .start("IPVS estimator probes", modes.len() as u64);
+        // Before 6.2 the estimation timer fires on the CPU that armed it when the namespace was
+        // created: create the namespace from a thread pinned to the probe CPU (the namespace
+        // thread inherits the affinity), so the timer and the probes share that CPU.
+        let probe_cpu = probes.cpu;
+        let result = std::thread::Builder::new()
+            .name("kcanary-ipvs-est".into())
+            .spawn(move || {
+                cpu::pin_current_thread(probe_cpu)?;
+                in_fresh_netns(move || estimator_repetition(&table, &probes, modes, settle))
+            })
+            .map_err(|e| KcanaryError::Io(format!("cannot start workload thread: {e}")))?
+            .join()
+            .map_err(|_| KcanaryError::Io("workload thread panicked".into()))?;
+        ctx.progress.finish();
+        result
+    }
+}
+
+fn estimator_repetition(
+    table: &[TableEntry],
+    probes: &ProbeSettings,
+    modes: &[bool],
+    settle: Duration,
+) -> Result<Vec<Measurement>> {
+    let mut client = IpvsClient::connect()?;
+    let family = client.family();
+    let all = encode_table(client.socket(), family, table);
+    let load_ns = all.send_batched(client.socket(), &|i| describe_table_request(table, i))?;
+    verify::table_matches(&mut client, table, 16)?;
+    let mut measurements = vec![Measurement::total_ns("load_table_ns", load_ns)];
+    let has_switch = sysctl::read(sysctl::RUN_ESTIMATION).is_some();
+    for &estimation_on in modes {
+        let prefix = if estimation_on { "est_on." } else { "est_off." };
+        if has_switch {
+            sysctl::write(
+                sysctl::RUN_ESTIMATION,
+                if estimation_on { "1" } else { "0" },
+            )?;
+        } else if !estimation_on {
+            return Err(KcanaryError::Kernel(
+                "this kernel has no net.ipv4.vs.run_estimation (added in 5.16): use estimation = \"on\"".into(),
+            ));
+        }
+        std::thread::sleep(settle);
+        measurements.extend(estimator_settings(prefix));
+        measurements.extend(probes.run(prefix)?);
+    }
+    client.flush().map_err(kernel("flushing"))?;
+    Ok(measurements)
+}
+
+/// The estimator sysctls of this namespace as numbers: run_estimation (absent before 5.16),
+/// est_nice, and est_cpulist as a CPU bit mask (both absent before 6.2).
+fn estimator_settings(prefix: &str) -> Vec<Measurement> {
+    let mut out = Vec::new();
+    let setting = |name: &str, value: f64| {
+        Measurement::count(
+            metric_name(&format!("{prefix}{name}")),
+            "value",
+            Better::Lower,
+            value,
+        )
+    };
+    if let Some(v) = sysctl::read(sysctl::RUN_ESTIMATION).and_then(|v| v.parse::<f64>().ok()) {
+        out.push(setting("run_estimation", v));
+    }
+    if let Some(v) = sysctl::read(sysctl::EST_NICE).and_then(|v| v.parse::<f64>().ok()) {
+        out.push(setting("est_nice", v));
+    }
+    if let Some(mask) = sysctl::read(sysctl::EST_CPULIST).and_then(|v| cpu::cpulist_mask(&v)) {
+        out.push(setting("est_cpulist_mask", mask as f64));
+    }
+    out
+}
