@@ -27,8 +27,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the built-in scenarios and the workloads they use.
     List(ListArgs),
-    /// Replay an `ipset save` / `ipset restore` file in a fresh network namespace and report
-    /// latency per command kind.
+    /// Replay an `ipset save` / `ipset restore` file, or an `ipvsadm -S` file, in a fresh
+    /// network namespace and report latency per command kind.
     Replay(ReplayArgs),
     /// Write a generated workload file to stdout (e.g. a kube-router-style ipset sync to
     /// replay with `kcanary replay` or `ipset restore`).
@@ -84,7 +84,8 @@ pub struct ListArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// The file, as written by `ipset save` or fed to `ipset restore`.
+    /// The file, as written by `ipset save` / fed to `ipset restore`, or by `ipvsadm -S`
+    /// (recognised by its -A/-a lines).
     pub file: PathBuf,
     /// Treat every command as if `-exist` were given (like `ipset restore -exist`).
     #[arg(long)]

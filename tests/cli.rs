@@ -260,3 +260,30 @@ fn sigkill_mid_workload_leaves_nothing_in_the_host() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn replay_recognises_ipvsadm_save_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "rules.ipvs",
+        "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.1.0.1:99999 -m\n",
+    );
+    let o = run(&["replay", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rules.ipvs:2: "), "{}", stderr(&o));
+
+    let good = write(
+        dir.path(),
+        "good.ipvs",
+        "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w 1\n",
+    );
+    let o = run(&["replay", good.to_str().unwrap()]);
+    if kcanary::ipvs::workloads::ipvs_available().is_ok() {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("replay"));
+    } else {
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        assert!(stderr(&o).contains("no IP_VS"), "{}", stderr(&o));
+    }
+}

@@ -1,8 +1,9 @@
-//! `kcanary replay FILE`: replay an ipset restore file in a fresh namespace.
+//! `kcanary replay FILE`: replay an `ipset save`/`ipset restore` file or an `ipvsadm -S` file
+//! in a fresh network namespace, through the runner (so repetitions and the results file work
+//! as for `kcanary run`).
 
 use crate::cli::ReplayArgs;
 use kcanary::error::{KcanaryError, Result};
-use kcanary::ipset::workloads::ReplayWorkload;
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
 use kcanary::results::file::write_json_atomic;
@@ -16,20 +17,35 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
             "--repetitions must be at least 1".into(),
         ));
     }
+    let ipvs = kcanary::ipvs::replay::is_ipvsadm_save_file(&args.file);
     // Parse first: a bad line is reported before anything runs.
-    kcanary::ipset::restore_file::parse_file(&args.file, args.exist)?;
-    if !kcanary::isolate::privileges::is_root() {
-        kcanary::isolate::privileges::enter_user_namespace()?;
-    }
+    let workload: &'static dyn Workload = if ipvs {
+        if args.exist {
+            return Err(KcanaryError::Usage(
+                "--exist is an ipset option; this is an ipvsadm -S file".into(),
+            ));
+        }
+        kcanary::ipvs::save_file::load(&args.file)?;
+        &kcanary::ipvs::replay::ReplayWorkload
+    } else {
+        kcanary::ipset::restore_file::parse_file(&args.file, args.exist)?;
+        // ipset works in an unprivileged user namespace; IPVS needs real root.
+        if !kcanary::isolate::privileges::is_root() {
+            kcanary::isolate::privileges::enter_user_namespace()?;
+        }
+        &kcanary::ipset::workloads::ReplayWorkload
+    };
     let mut params =
-        Params::resolve(ReplayWorkload.params(), &toml::Table::new()).expect("defaults are valid");
+        Params::resolve(workload.params(), &toml::Table::new()).expect("defaults are valid");
     params.set("file", ParamValue::Text(args.file.display().to_string()));
-    params.set("exist", ParamValue::Boolean(args.exist));
     params.set("batch", ParamValue::Boolean(args.batch));
+    if !ipvs {
+        params.set("exist", ParamValue::Boolean(args.exist));
+    }
     let scenario = Scenario {
         name: format!("replay:{}", args.file.display()),
         description: String::new(),
-        workload: &ReplayWorkload,
+        workload,
         params,
         repetitions: args.repetitions,
         warmup: 0,
