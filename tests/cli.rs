@@ -144,11 +144,11 @@ fn replay_of_a_kube_router_file_reports_per_command_kind() {
             .find(|r| r.metric == name)
             .unwrap_or_else(|| panic!("{name}"))
     };
-    assert_eq!(metric("swap_latency").samples.len(), 2 * 300);
-    assert_eq!(metric("create_latency").samples.len(), 2 * 301);
-    assert_eq!(metric("flush_latency").samples.len(), 2 * 301);
-    assert_eq!(metric("replay_total").repetition_sizes, vec![1, 1]);
-    assert!(metric("add_latency").samples.len() >= 2 * 300);
+    assert_eq!(metric("swap_ns").samples.len(), 2 * 300);
+    assert_eq!(metric("create_ns").samples.len(), 2 * 301);
+    assert_eq!(metric("flush_ns").samples.len(), 2 * 301);
+    assert_eq!(metric("replay_total_ns").repetition_sizes, vec![1, 1]);
+    assert!(metric("add_ns").samples.len() >= 2 * 300);
 
     let batched = run(&["replay", file.to_str().unwrap(), "--exist", "--batch"]);
     assert_eq!(batched.status.code(), Some(0), "{}", stderr(&batched));
@@ -178,7 +178,7 @@ fn run_writes_a_versioned_results_file() {
     let swap = &results.results[0];
     assert_eq!(
         (swap.metric.as_str(), swap.unit.as_str()),
-        ("swap_latency", "ns")
+        ("swap_ns", "ns")
     );
     assert_eq!(swap.repetition_sizes, vec![30, 30]);
     assert_eq!(swap.parameters["other_sets"], 50);
@@ -187,7 +187,7 @@ fn run_writes_a_versioned_results_file() {
             && swap.summary.min <= swap.summary.p50
             && swap.summary.p50 <= swap.summary.max
     );
-    assert!(String::from_utf8_lossy(&o.stdout).contains("ipset-swap-storm/swap_latency"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ipset-swap-storm/swap_ns"));
 
     let o = run(&[
         "run",

@@ -59,7 +59,7 @@ fn swaps_among_20000_sets_regress_against_swaps_alone() {
     );
     let row = stdout
         .lines()
-        .find(|l| l.starts_with("ipset-swap-storm-0/swap_latency"))
+        .find(|l| l.starts_with("ipset-swap-storm-0/swap_ns"))
         .expect("swap row");
     assert!(row.contains("regressed"), "{row}");
 
@@ -99,7 +99,7 @@ fn the_same_scenario_twice_is_no_regression() {
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     let row = stdout
         .lines()
-        .find(|l| l.starts_with("ipset-swap-storm-0/swap_latency"))
+        .find(|l| l.starts_with("ipset-swap-storm-0/swap_ns"))
         .expect("swap row");
     assert!(!row.contains("regressed"), "{row}");
 }

@@ -158,9 +158,9 @@ fn replay_sends_every_command() {
             .find(|m| m.metric == name)
             .map(|m| m.samples.len())
     };
-    assert_eq!(count("replay.add_service_ns"), Some(1));
-    assert_eq!(count("replay.add_server_ns"), Some(2));
-    assert_eq!(count("replay.clear_ns"), Some(1));
+    assert_eq!(count("add_service_ns"), Some(1));
+    assert_eq!(count("add_server_ns"), Some(2));
+    assert_eq!(count("clear_ns"), Some(1));
     // Adding the same service twice is refused, and the error points at the line.
     write!(file, "-A -t 10.0.0.9:80\n-A -t 10.0.0.9:80\n").unwrap();
     let error = replay_save_file(file.path(), &ReplayOptions::default())

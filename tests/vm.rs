@@ -23,7 +23,7 @@ const SCENARIO: &[&str] = &[
     "--repetitions",
     "3",
 ];
-const METRIC: &str = "ipset-swap-storm/swap_latency";
+const METRIC: &str = "ipset-swap-storm/swap_ns";
 
 struct TestKernels {
     debian_6_1: PathBuf,

@@ -96,13 +96,13 @@ impl CommandKind {
     /// The metric name under which this kind's per-request latency is reported.
     pub fn latency_metric(self) -> &'static str {
         match self {
-            CommandKind::Create => "create_latency",
-            CommandKind::Add => "add_latency",
-            CommandKind::Del => "del_latency",
-            CommandKind::Swap => "swap_latency",
-            CommandKind::Rename => "rename_latency",
-            CommandKind::Flush => "flush_latency",
-            CommandKind::Destroy => "destroy_latency",
+            CommandKind::Create => "create_ns",
+            CommandKind::Add => "add_ns",
+            CommandKind::Del => "del_ns",
+            CommandKind::Swap => "swap_ns",
+            CommandKind::Rename => "rename_ns",
+            CommandKind::Flush => "flush_ns",
+            CommandKind::Destroy => "destroy_ns",
         }
     }
 }

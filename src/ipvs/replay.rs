@@ -27,8 +27,8 @@ pub fn is_ipvsadm_save_file(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|text| save_file::looks_like_ipvsadm_save(&text))
 }
 
-/// Replays the file once in a fresh namespace. Metrics: `replay.<kind>_ns` per command kind
-/// (one sample per command), `replay.total_ns`, `replay.commands`. A command the kernel
+/// Replays the file once in a fresh namespace. Metrics: `<kind>_ns` per command kind
+/// (one sample per command), `replay_total_ns`, `replay_commands`. A command the kernel
 /// refuses is a bad-input error naming FILE:LINE and the kernel's error name; a kernel without
 /// IPVS is an environment error.
 pub fn replay_save_file(path: &Path, options: &ReplayOptions) -> Result<Vec<Measurement>> {
@@ -71,7 +71,7 @@ fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Meas
             .send_batched(client.socket(), &describe)
             .map_err(|e| locate(e, &refused))?;
         return Ok(vec![
-            Measurement::total_ns("replay.total_ns", total_ns),
+            Measurement::total_ns("replay_total_ns", total_ns),
             commands(lines.len()),
         ]);
     }
@@ -90,18 +90,18 @@ fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Meas
             .collect();
         if !samples.is_empty() {
             measurements.push(Measurement::latency_ns(
-                metric_name(&format!("replay.{kind}_ns")),
+                metric_name(&format!("{kind}_ns")),
                 samples,
             ));
         }
     }
-    measurements.push(Measurement::total_ns("replay.total_ns", total_ns));
+    measurements.push(Measurement::total_ns("replay_total_ns", total_ns));
     measurements.push(commands(lines.len()));
     Ok(measurements)
 }
 
 fn commands(count: usize) -> Measurement {
-    Measurement::count("replay.commands", "count", Better::Higher, count as f64)
+    Measurement::count("replay_commands", "count", Better::Higher, count as f64)
 }
 
 /// `EncodedRequests` names a failed request by its index ("12: EEXIST (17)"); turn that into

@@ -65,7 +65,7 @@ impl Workload for CreateSets {
             let requests = encode_creates(session, &names, &set_type, revision, &options);
             let fresh = time_each(session, &requests, "create in a fresh namespace")?;
             ctx.progress.set(sets as u64);
-            let mut measurements = vec![Measurement::latency_ns("create_latency_fresh", fresh)];
+            let mut measurements = vec![Measurement::latency_ns("create_fresh_ns", fresh)];
             if entries > 0 {
                 let elements = numbered_elements(entries, 0);
                 let started = Instant::now();
@@ -75,7 +75,7 @@ impl Workload for CreateSets {
                         .map_err(kernel("add elements"))?;
                 }
                 measurements.push(Measurement::total_ns(
-                    "add_all_total",
+                    "add_all_total_ns",
                     started.elapsed().as_nanos() as f64,
                 ));
             }
@@ -84,7 +84,7 @@ impl Workload for CreateSets {
                 .map_err(kernel("destroy all sets"))?;
             let requests = encode_creates(session, &names, &set_type, revision, &options);
             let reused = time_each(session, &requests, "create in a reused namespace")?;
-            measurements.push(Measurement::latency_ns("create_latency_reused", reused));
+            measurements.push(Measurement::latency_ns("create_reused_ns", reused));
             if session.set_names().map_err(kernel("list sets"))?.len() != sets {
                 return Err(KcanaryError::Kernel(
                     "the kernel lists a different number of sets than created".into(),

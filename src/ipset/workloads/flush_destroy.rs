@@ -83,8 +83,8 @@ impl Workload for FlushDestroy {
             let flush_ns = super::create::time_each(session, &flushes, "flush")?;
             let destroy_ns = super::create::time_each(session, &destroys, "destroy")?;
             Ok(vec![
-                Measurement::latency_ns("flush_latency", flush_ns),
-                Measurement::latency_ns("destroy_latency", destroy_ns),
+                Measurement::latency_ns("flush_ns", flush_ns),
+                Measurement::latency_ns("destroy_ns", destroy_ns),
             ])
         });
         ctx.progress.finish();

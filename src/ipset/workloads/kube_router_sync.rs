@@ -65,12 +65,12 @@ impl Workload for KubeRouterSync {
         ctx.progress.start("kube-router syncs", cycles as u64);
         let result = in_namespace(|session| {
             let first = replay_lines(session, source, &lines, ReplayMode::PerCommand)?;
-            let mut out = vec![Measurement::total_ns("sync_first_total", first.total_ns)];
+            let mut out = vec![Measurement::total_ns("sync_first_total_ns", first.total_ns)];
             ctx.progress.set(1);
             let mut steady: Vec<Measurement> = Vec::new();
             for cycle in 1..cycles {
                 let timings = replay_lines(session, source, &lines, ReplayMode::PerCommand)?;
-                merge(&mut steady, measurements(&timings, "sync_steady_total"));
+                merge(&mut steady, measurements(&timings, "sync_steady_total_ns"));
                 ctx.progress.set(cycle as u64 + 1);
             }
             for m in &mut steady {

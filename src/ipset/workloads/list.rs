@@ -68,8 +68,8 @@ impl Workload for ListDump {
             }
             let mut measurements = Vec::new();
             for (command, metric) in [
-                (Command::List, "list_all_latency"),
-                (Command::Save, "save_all_latency"),
+                (Command::List, "list_all_ns"),
+                (Command::Save, "save_all_ns"),
             ] {
                 let mut latency_ns = Vec::with_capacity(dumps);
                 let mut w = MessageWriter::with_capacity(64);

@@ -74,7 +74,7 @@ impl Workload for NameLookup {
                 }
                 latency_ns.push(elapsed);
             }
-            Ok(vec![Measurement::latency_ns("lookup_latency", latency_ns)])
+            Ok(vec![Measurement::latency_ns("lookup_ns", latency_ns)])
         });
         ctx.progress.finish();
         result

@@ -64,7 +64,7 @@ impl Workload for ReplayWorkload {
         ctx.progress.start("replaying", lines.len() as u64);
         let timings = in_namespace(|session| replay_lines(session, &path, &lines, mode));
         ctx.progress.finish();
-        Ok(measurements(&timings?, "replay_total"))
+        Ok(measurements(&timings?, "replay_total_ns"))
     }
 }
 

@@ -61,7 +61,7 @@ impl Workload for SwapStorm {
             setup(session, other_sets, entries)?;
             let latency_ns = storm(session, swaps)?;
             verify_swapped(session, swaps, entries)?;
-            Ok(vec![Measurement::latency_ns("swap_latency", latency_ns)])
+            Ok(vec![Measurement::latency_ns("swap_ns", latency_ns)])
         });
         ctx.progress.finish();
         result

@@ -33,7 +33,7 @@ struct Point<'a> {
     values: Vec<f64>,
 }
 
-/// Finds, per metric name, unit and set of parameter names (so that `swap_latency` of the
+/// Finds, per metric name, unit and set of parameter names (so that `swap_ns` of the
 /// swap storm and of the kube-router sync, different workloads, stay apart), the one numeric
 /// parameter the measurements differ in. Metrics measured at a single setting, or differing
 /// in several parameters, get no curve.
