@@ -73,9 +73,14 @@ fn test_kernels(test: &str) -> Option<TestKernels> {
 
 /// Runs kcanary with `args` followed by the test scenario.
 fn kcanary(args: &[&str]) -> std::process::Output {
+    kcanary_with(args, SCENARIO)
+}
+
+/// Runs kcanary with `args` followed by `scenario`.
+fn kcanary_with(args: &[&str], scenario: &[&str]) -> std::process::Output {
     let output = Command::new(env!("CARGO_BIN_EXE_kcanary"))
         .args(args)
-        .args(SCENARIO)
+        .args(scenario)
         .output()
         .unwrap();
     eprintln!(
@@ -479,4 +484,59 @@ fn a_kernel_panic_is_detected_and_reported() {
         started.elapsed() < std::time::Duration::from_secs(100),
         "the panic ends the boot, not the timeout"
     );
+}
+
+/// cgroup v2 in a guest (Debian 6.12 mounts only v2): the dying count rises by N and goes
+/// back after cleanup, and the stat files are read (the host's v1 path is in tests/memcg.rs).
+#[test]
+fn memcg_v2_dying_count_rises_and_goes_back_in_a_guest() {
+    let Some(k) = test_kernels("memcg_v2_dying_count_rises_and_goes_back_in_a_guest") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let output = kcanary_with(
+        &[
+            "vm",
+            "--kernel",
+            k.debian_6_12.to_str().unwrap(),
+            "--accel",
+            "tcg",
+            "--timeout",
+            "300",
+            "--guest-binary",
+            k.guest_binary.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &[
+            "memcg-dying-1k",
+            "--set",
+            "cgroups=200",
+            "--set",
+            "reads=20",
+            "--repetitions",
+            "2",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let results = results_in(out.path(), "6.12.");
+    assert!(results.skipped.is_empty(), "{:?}", results.skipped);
+    let metric = |name: &str| {
+        results
+            .results
+            .iter()
+            .find(|m| m.metric == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(metric("dying_cgroups").samples, vec![200.0, 200.0]);
+    assert!(
+        metric("dying_after_cleanup")
+            .samples
+            .iter()
+            .all(|&left| left <= 0.0),
+        "{:?}",
+        metric("dying_after_cleanup").samples
+    );
+    assert!(metric("numa_stat_parent_read_ns").summary.min > 0.0);
+    assert!(metric("stat_root_read_ns").summary.min > 0.0);
 }
