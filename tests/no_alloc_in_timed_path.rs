@@ -1,10 +1,19 @@
-//! "Nothing allocated inside a timed region": a counting allocator proves that a request/ack
-//! round trip and a dump through the netlink layer allocate nothing once set up.
+//! "Nothing allocated inside a timed region": a counting allocator (one test binary, because
+//! the allocator is global) proves that a netlink request/ack round trip and a dump allocate
+//! nothing once set up, that the memcg build-up allocates the same for 10 or 300 cgroups (all
+//! of it up front) and that stat-file reads allocate nothing.
 
 use kcanary::ipset::message::{self, Ack};
 use kcanary::ipset::workloads::swap_storm::{self, FIRST, SECOND};
 use kcanary::isolate::netns::in_fresh_netns;
+use kcanary::memcg::MemoryHierarchy;
+use kcanary::memcg::buildup::build_dying;
+use kcanary::memcg::charge::Charger;
+use kcanary::memcg::owner::HierarchyLock;
+use kcanary::memcg::stat_file::StatFile;
+use kcanary::memcg::workspace::{ChargeMedium, Workspace};
 use kcanary::netlink::MessageWriter;
+use kcanary::workload::NoProgress;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -71,4 +80,40 @@ fn request_ack_and_dump_allocate_nothing() {
         Ok(())
     })
     .expect("fresh namespace (run as root)");
+}
+
+/// Allocations made by one build-up of `count` cgroups in a fresh workspace.
+fn allocations_of_build_up(hierarchy: &MemoryHierarchy, count: u64) -> usize {
+    let mut workspace = Workspace::create(hierarchy, ChargeMedium::Tmpfs, 16 << 20).unwrap();
+    let charger = Charger::new(4).unwrap();
+    let before = allocations();
+    let samples = build_dying(&workspace, &charger, count, &NoProgress).unwrap();
+    let during = allocations() - before;
+    assert_eq!(samples.create_ns.len() as u64, count);
+    workspace.teardown().unwrap();
+    during
+}
+
+#[test]
+fn build_up_allocates_nothing_per_cgroup_and_reads_allocate_nothing() {
+    let hierarchy = MemoryHierarchy::detect().expect("memory cgroup hierarchy (run as root)");
+    let _exclusive = HierarchyLock::acquire(hierarchy.root()).unwrap();
+    let small = allocations_of_build_up(&hierarchy, 10);
+    let large = allocations_of_build_up(&hierarchy, 300);
+    assert_eq!(
+        small,
+        large,
+        "290 more cgroups cost {} more allocations",
+        large as i64 - small as i64
+    );
+
+    let mut stat = StatFile::open(&hierarchy.root().join("memory.stat"))
+        .unwrap()
+        .unwrap();
+    let before = allocations();
+    for _ in 0..100 {
+        stat.timed_read().unwrap();
+    }
+    assert_eq!(allocations() - before, 0, "stat reads allocated");
+    assert!(stat.last_text().contains("cache") || stat.last_text().contains("file"));
 }

@@ -1,17 +1,24 @@
 //! `kcanary run`: run scenarios, print the table, write the results file.
 
 use crate::cli::RunArgs;
-use kcanary::error::{KcanaryError, Result};
+use kcanary::error::Result;
 use kcanary::isolate::privileges;
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
 use kcanary::results::file::write_json_atomic;
 use kcanary::runner::{RunHooks, WhenUnavailable, run_scenarios};
-use kcanary::scenario::{self, Scenario};
+use kcanary::scenario::{
+    self,
+    overrides::{ScenarioOverrides, apply_overrides},
+};
 
 pub fn execute(args: RunArgs) -> Result<i32> {
     let mut scenarios = scenario::resolve(&args.scenarios)?;
-    apply_overrides(&mut scenarios, &args)?;
+    let overrides = ScenarioOverrides {
+        repetitions: args.repetitions,
+        set: args.overrides.clone(),
+    };
+    apply_overrides(&mut scenarios, &overrides)?;
     ensure_privileges()?;
     let when_unavailable = if args.scenarios.is_empty() {
         WhenUnavailable::Skip
@@ -29,39 +36,6 @@ pub fn execute(args: RunArgs) -> Result<i32> {
     print!("{}", results_table(&run));
     eprintln!("kcanary: results written to {}", args.out.display());
     Ok(0)
-}
-
-/// `--repetitions` and `--set NAME=VALUE` apply to every scenario that has the parameter; a
-/// `--set` that no chosen scenario has is an error (a typo would otherwise go unnoticed).
-fn apply_overrides(scenarios: &mut [Scenario], args: &RunArgs) -> Result<()> {
-    for s in scenarios.iter_mut() {
-        if let Some(repetitions) = args.repetitions {
-            if repetitions == 0 {
-                return Err(KcanaryError::Usage(
-                    "--repetitions must be at least 1".into(),
-                ));
-            }
-            s.repetitions = repetitions;
-        }
-    }
-    for assignment in &args.overrides {
-        let (name, value) = assignment.split_once('=').ok_or_else(|| {
-            KcanaryError::Usage(format!("--set expects NAME=VALUE, got '{assignment}'"))
-        })?;
-        let mut used = false;
-        for s in scenarios.iter_mut() {
-            used |= s
-                .params
-                .override_from_text(s.workload.params(), name, value)
-                .map_err(|e| KcanaryError::Usage(format!("--set {assignment}: {e}")))?;
-        }
-        if !used {
-            return Err(KcanaryError::Usage(format!(
-                "--set {assignment}: no chosen scenario has a parameter '{name}'"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Netlink workloads need CAP_NET_ADMIN in a namespace of their own. Without root, enter a

@@ -112,70 +112,33 @@ impl Element {
     /// the kernel in errors (ipset's restore uses the file line).
     pub fn encode(&self, w: &mut MessageWriter, lineno: u32) {
         let nest = w.nest_begin(super::protocol::attr::DATA);
-        if let Some(ip) = self.ip {
-            encode_ip(w, data::IP, ip);
-        }
-        if let Some(ip) = self.ip_to {
-            encode_ip(w, data::IP_TO, ip);
-        }
-        if let Some(cidr) = self.cidr {
-            w.attr_u8(data::CIDR, cidr);
-        }
-        if let Some(port) = self.port {
-            w.attr_u16_be(data::PORT, port);
-        }
-        if let Some(port) = self.port_to {
-            w.attr_u16_be(data::PORT_TO, port);
-        }
-        if let Some(proto) = self.proto {
-            w.attr_u8(data::PROTO, proto);
-        }
-        if let Some(ip) = self.ip2 {
-            encode_ip(w, data::IP2, ip);
-        }
-        if let Some(ip) = self.ip2_to {
-            encode_ip(w, data::IP2_TO, ip);
-        }
-        if let Some(cidr) = self.cidr2 {
-            w.attr_u8(data::CIDR2, cidr);
-        }
-        if let Some(mark) = self.mark {
-            w.attr_u32_be(data::MARK, mark);
-        }
-        if let Some(iface) = &self.iface {
-            w.attr_str(data::IFACE, iface);
-        }
+        encode_ip_opt(w, data::IP, self.ip);
+        encode_ip_opt(w, data::IP_TO, self.ip_to);
+        w.attr_u8_opt(data::CIDR, self.cidr);
+        w.attr_u16_be_opt(data::PORT, self.port);
+        w.attr_u16_be_opt(data::PORT_TO, self.port_to);
+        w.attr_u8_opt(data::PROTO, self.proto);
+        encode_ip_opt(w, data::IP2, self.ip2);
+        encode_ip_opt(w, data::IP2_TO, self.ip2_to);
+        w.attr_u8_opt(data::CIDR2, self.cidr2);
+        w.attr_u32_be_opt(data::MARK, self.mark);
+        w.attr_str_opt(data::IFACE, self.iface.as_deref());
         if let Some(ether) = &self.ether {
             w.attr_bytes(data::ETHER, ether);
         }
-        if let Some(name) = &self.name {
-            w.attr_str(data::NAME, name);
-        }
-        if let Some(nameref) = &self.nameref {
-            w.attr_str(data::NAMEREF, nameref);
-        }
-        if let Some(timeout) = self.timeout {
-            w.attr_u32_be(data::TIMEOUT, timeout);
-        }
-        let cadt_flags =
-            if self.nomatch { IPSET_FLAG_NOMATCH } else { 0 } | if self.before { 1 } else { 0 };
-        if cadt_flags != 0 {
-            w.attr_u32_be(data::CADT_FLAGS, cadt_flags);
-        }
-        if let Some(comment) = &self.comment {
-            w.attr_str(data::COMMENT, comment);
-        }
-        if let Some(packets) = self.packets {
-            w.attr_bytes(
-                data::PACKETS | netlink_packet_core::NLA_F_NET_BYTEORDER,
-                &packets.to_be_bytes(),
-            );
-        }
-        if let Some(bytes) = self.bytes {
-            w.attr_bytes(
-                data::BYTES | netlink_packet_core::NLA_F_NET_BYTEORDER,
-                &bytes.to_be_bytes(),
-            );
+        w.attr_str_opt(data::NAME, self.name.as_deref());
+        w.attr_str_opt(data::NAMEREF, self.nameref.as_deref());
+        w.attr_u32_be_opt(data::TIMEOUT, self.timeout);
+        let cadt_flags = if self.nomatch { IPSET_FLAG_NOMATCH } else { 0 } | u32::from(self.before);
+        w.attr_u32_be_opt(data::CADT_FLAGS, (cadt_flags != 0).then_some(cadt_flags));
+        w.attr_str_opt(data::COMMENT, self.comment.as_deref());
+        for (kind, counter) in [(data::PACKETS, self.packets), (data::BYTES, self.bytes)] {
+            if let Some(counter) = counter {
+                w.attr_bytes(
+                    kind | netlink_packet_core::NLA_F_NET_BYTEORDER,
+                    &counter.to_be_bytes(),
+                );
+            }
         }
         w.attr_u32_be(data::LINENO, lineno);
         w.nest_end(nest);
@@ -275,51 +238,29 @@ impl CreateOptions {
     /// Writes the `IPSET_ATTR_DATA` nest of a create request.
     pub fn encode(&self, w: &mut MessageWriter) {
         let nest = w.nest_begin(super::protocol::attr::DATA);
-        if let Some(ip) = self.range_from {
-            encode_ip(w, data::IP, ip);
-        }
-        if let Some(ip) = self.range_to {
-            encode_ip(w, data::IP_TO, ip);
-        }
-        if let Some(cidr) = self.range_cidr {
-            w.attr_u8(data::CIDR, cidr);
-        }
-        if let Some(port) = self.port_from {
-            w.attr_u16_be(data::PORT, port);
-        }
-        if let Some(port) = self.port_to {
-            w.attr_u16_be(data::PORT_TO, port);
-        }
-        if let Some(timeout) = self.timeout {
-            w.attr_u32_be(data::TIMEOUT, timeout);
-        }
-        if self.cadt_flags != 0 {
-            w.attr_u32_be(data::CADT_FLAGS, self.cadt_flags);
-        }
-        if let Some(markmask) = self.markmask {
-            w.attr_u32_be(data::MARKMASK, markmask);
-        }
-        if let Some(hashsize) = self.hashsize {
-            w.attr_u32_be(data::HASHSIZE, hashsize);
-        }
-        if let Some(maxelem) = self.maxelem {
-            w.attr_u32_be(data::MAXELEM, maxelem);
-        }
-        if let Some(netmask) = self.netmask {
-            w.attr_u8(data::NETMASK, netmask);
-        }
-        if let Some(bucketsize) = self.bucketsize {
-            w.attr_u8(data::BUCKETSIZE, bucketsize);
-        }
-        if let Some(size) = self.size {
-            w.attr_u32_be(data::SIZE, size);
-        }
+        encode_ip_opt(w, data::IP, self.range_from);
+        encode_ip_opt(w, data::IP_TO, self.range_to);
+        w.attr_u8_opt(data::CIDR, self.range_cidr);
+        w.attr_u16_be_opt(data::PORT, self.port_from);
+        w.attr_u16_be_opt(data::PORT_TO, self.port_to);
+        w.attr_u32_be_opt(data::TIMEOUT, self.timeout);
+        w.attr_u32_be_opt(
+            data::CADT_FLAGS,
+            (self.cadt_flags != 0).then_some(self.cadt_flags),
+        );
+        w.attr_u32_be_opt(data::MARKMASK, self.markmask);
+        w.attr_u32_be_opt(data::HASHSIZE, self.hashsize);
+        w.attr_u32_be_opt(data::MAXELEM, self.maxelem);
+        w.attr_u8_opt(data::NETMASK, self.netmask);
+        w.attr_u8_opt(data::BUCKETSIZE, self.bucketsize);
+        w.attr_u32_be_opt(data::SIZE, self.size);
         w.nest_end(nest);
     }
 }
 
-/// Writes an address as the nested IPADDR_IPV4/IPV6 attribute ipset expects.
-fn encode_ip(w: &mut MessageWriter, kind: u16, ip: IpAddr) {
+/// Writes an address, when present, as the nested IPADDR_IPV4/IPV6 attribute ipset expects.
+fn encode_ip_opt(w: &mut MessageWriter, kind: u16, ip: Option<IpAddr>) {
+    let Some(ip) = ip else { return };
     let nest = w.nest_begin(kind);
     match ip {
         IpAddr::V4(v4) => w.attr_bytes(

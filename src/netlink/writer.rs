@@ -121,6 +121,32 @@ impl MessageWriter {
         self.attr_bytes(kind | NLA_F_NET_BYTEORDER, &value.to_be_bytes());
     }
 
+    /// Optional attributes: written only when present (ipset and IPVS requests are mostly
+    /// made of these).
+    pub fn attr_u8_opt(&mut self, kind: u16, value: Option<u8>) {
+        if let Some(v) = value {
+            self.attr_u8(kind, v);
+        }
+    }
+
+    pub fn attr_u16_be_opt(&mut self, kind: u16, value: Option<u16>) {
+        if let Some(v) = value {
+            self.attr_u16_be(kind, v);
+        }
+    }
+
+    pub fn attr_u32_be_opt(&mut self, kind: u16, value: Option<u32>) {
+        if let Some(v) = value {
+            self.attr_u32_be(kind, v);
+        }
+    }
+
+    pub fn attr_str_opt(&mut self, kind: u16, value: Option<&str>) {
+        if let Some(v) = value {
+            self.attr_str(kind, v);
+        }
+    }
+
     /// Opens a nested attribute (flagged `NLA_F_NESTED`); close it with [`Self::nest_end`].
     pub fn nest_begin(&mut self, kind: u16) -> Nest {
         let start = self.attr_header(kind | NLA_F_NESTED, 0);

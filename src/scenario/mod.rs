@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod file;
+pub mod overrides;
 
 use crate::workload::{Params, Workload};
 use std::collections::BTreeMap;

@@ -78,7 +78,7 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
             return outcome;
         }
     };
-    if let Err(e) = super::session::apply_overrides(&mut scenarios, &config.overrides) {
+    if let Err(e) = crate::scenario::overrides::apply_overrides(&mut scenarios, &config.overrides) {
         outcome.error = Some(e.to_string());
         return outcome;
     }

@@ -31,13 +31,10 @@ pub struct GuestConfig {
     pub overrides: ScenarioOverrides,
 }
 
-/// `--repetitions` and `--set NAME=VALUE` from the host command line, applied by the guest to
-/// the scenarios it resolves (the host applies them too, to reject typos before booting).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ScenarioOverrides {
-    pub repetitions: Option<usize>,
-    pub set: Vec<String>,
-}
+/// `--repetitions` and `--set NAME=VALUE` from the host command line travel to the guest,
+/// which applies them to the scenarios it resolves (the host applies them too, to reject
+/// typos before booting).
+pub use crate::scenario::overrides::ScenarioOverrides;
 
 /// A module the guest could not load.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -111,7 +111,7 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
         ));
     }
     let mut scenarios = resolve_scenarios(&options.scenarios)?;
-    apply_overrides(&mut scenarios, &options.overrides)?;
+    crate::scenario::overrides::apply_overrides(&mut scenarios, &options.overrides)?;
     let (words, scenario_files) = guest_scenario_words(&options.scenarios);
     let mut module_patterns: Vec<&'static str> = Vec::new();
     for scenario in &scenarios {
@@ -392,41 +392,4 @@ pub fn resolve_scenarios(words: &[String]) -> Result<Vec<crate::scenario::Scenar
         }
     }
     Ok(scenarios)
-}
-
-/// Applies `--repetitions` and `--set NAME=VALUE` to every scenario that has the parameter; a
-/// `--set` no chosen scenario has is an error (a typo would otherwise go unnoticed). Same rules
-/// as `kcanary run`.
-pub fn apply_overrides(
-    scenarios: &mut [crate::scenario::Scenario],
-    overrides: &ScenarioOverrides,
-) -> Result<()> {
-    if let Some(repetitions) = overrides.repetitions {
-        if repetitions == 0 {
-            return Err(KcanaryError::Usage(
-                "--repetitions must be at least 1".into(),
-            ));
-        }
-        scenarios
-            .iter_mut()
-            .for_each(|s| s.repetitions = repetitions);
-    }
-    for assignment in &overrides.set {
-        let (name, value) = assignment.split_once('=').ok_or_else(|| {
-            KcanaryError::Usage(format!("--set expects NAME=VALUE, got '{assignment}'"))
-        })?;
-        let mut used = false;
-        for s in scenarios.iter_mut() {
-            used |= s
-                .params
-                .override_from_text(s.workload.params(), name, value)
-                .map_err(|e| KcanaryError::Usage(format!("--set {assignment}: {e}")))?;
-        }
-        if !used {
-            return Err(KcanaryError::Usage(format!(
-                "--set {assignment}: no chosen scenario has a parameter '{name}'"
-            )));
-        }
-    }
-    Ok(())
 }
