@@ -2,7 +2,7 @@
 //! a time, each growth waiting for an RCU grace period) and again in the same namespace once
 //! the table is grown (only the linear name scan remains), plus filling them.
 
-use super::{in_namespace, ipset_available, kernel, numbered_elements, numbered_names};
+use super::{in_namespace, kernel, numbered_elements, numbered_names};
 use crate::error::{KcanaryError, Result};
 use crate::ipset::IpsetSession;
 use crate::ipset::element::CreateOptions;
@@ -35,21 +35,11 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 impl Workload for CreateSets {
-    fn name(&self) -> &'static str {
-        "ipset.create"
-    }
-
-    fn summary(&self) -> &'static str {
-        "create N sets one request at a time, in a fresh namespace and again once the set table has grown"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
+    ipset_workload_info!(
+        "ipset.create",
+        "create N sets one request at a time, in a fresh namespace and again once the set table has grown",
         PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ipset_available()
-    }
+    );
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let sets = params.usize("sets");

@@ -1,6 +1,6 @@
 //! Flush and destroy of large sets: per-set latency of emptying and of removing them.
 
-use super::{in_namespace, ipset_available, kernel, numbered_elements, numbered_names};
+use super::{in_namespace, kernel, numbered_elements, numbered_names};
 use crate::error::Result;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
@@ -31,21 +31,11 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 impl Workload for FlushDestroy {
-    fn name(&self) -> &'static str {
-        "ipset.flush_destroy"
-    }
-
-    fn summary(&self) -> &'static str {
-        "fill N sets with M elements, then flush each and destroy each; per-operation latency"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
+    ipset_workload_info!(
+        "ipset.flush_destroy",
+        "fill N sets with M elements, then flush each and destroy each; per-operation latency",
         PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ipset_available()
-    }
+    );
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let sets = params.usize("sets");

@@ -3,7 +3,7 @@
 //! The first sync creates every set; the following ones are the steady state a node repeats.
 
 use super::replay::{measurements, replay_lines};
-use super::{in_namespace, ipset_available, kernel};
+use super::{in_namespace, kernel};
 use crate::error::{KcanaryError, Result};
 use crate::ipset::kube_router;
 use crate::ipset::replay::ReplayMode;
@@ -35,21 +35,11 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 impl Workload for KubeRouterSync {
-    fn name(&self) -> &'static str {
-        "ipset.kube_router_sync"
-    }
-
-    fn summary(&self) -> &'static str {
-        "kube-router's sync (fill TMP, create, swap, flush per set) at N sets; sync time and per-command latency"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
+    ipset_workload_info!(
+        "ipset.kube_router_sync",
+        "kube-router's sync (fill TMP, create, swap, flush per set) at N sets; sync time and per-command latency",
         PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ipset_available()
-    }
+    );
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let sets = params.usize("sets");

@@ -1,7 +1,7 @@
 //! Listing and saving many sets: the time of a whole LIST and SAVE dump (what `ipset list`
 //! and `ipset save`, and agents that poll them, cost the kernel).
 
-use super::{in_namespace, ipset_available, kernel, numbered_elements, numbered_names};
+use super::{in_namespace, kernel, numbered_elements, numbered_names};
 use crate::error::Result;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Exist};
@@ -34,21 +34,11 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 impl Workload for ListDump {
-    fn name(&self) -> &'static str {
-        "ipset.list"
-    }
-
-    fn summary(&self) -> &'static str {
-        "dump all sets with LIST and SAVE while N sets with M elements exist; time per dump"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
+    ipset_workload_info!(
+        "ipset.list",
+        "dump all sets with LIST and SAVE while N sets with M elements exist; time per dump",
         PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ipset_available()
-    }
+    );
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let sets = params.usize("sets");

@@ -1,6 +1,28 @@
 //! ipset workloads. Each repetition runs in a network namespace of its own, so set-table
 //! growth, leftovers and the host's sets never leak between repetitions or into the host.
 
+/// The part of a `Workload` impl every ipset workload shares: its name, summary, parameter
+/// list, and availability (this kernel speaks ipset).
+macro_rules! ipset_workload_info {
+    ($name:literal, $summary:literal, $params:expr) => {
+        fn name(&self) -> &'static str {
+            $name
+        }
+
+        fn summary(&self) -> &'static str {
+            $summary
+        }
+
+        fn params(&self) -> &'static [crate::workload::ParamSpec] {
+            $params
+        }
+
+        fn available(&self) -> std::result::Result<(), String> {
+            super::ipset_available()
+        }
+    };
+}
+
 pub mod create;
 mod flush_destroy;
 mod kube_router_sync;

@@ -1,7 +1,7 @@
 //! Set look-ups by name through getsockopt(SO_IP_SET): the path through which `iptables-save`
 //! slowed down (two look-ups per `-m set` rule), scanning the set table linearly.
 
-use super::{in_namespace, ipset_available, kernel, numbered_names};
+use super::{in_namespace, kernel, numbered_names};
 use crate::error::{KcanaryError, Result};
 use crate::ipset::element::CreateOptions;
 use crate::ipset::protocol::IPSET_INVALID_ID;
@@ -28,21 +28,11 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 impl Workload for NameLookup {
-    fn name(&self) -> &'static str {
-        "ipset.name_lookup"
-    }
-
-    fn summary(&self) -> &'static str {
-        "look sets up by name with getsockopt(SO_IP_SET) while N sets exist (the iptables-save path)"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
+    ipset_workload_info!(
+        "ipset.name_lookup",
+        "look sets up by name with getsockopt(SO_IP_SET) while N sets exist (the iptables-save path)",
         PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ipset_available()
-    }
+    );
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let sets = params.usize("sets").max(1);

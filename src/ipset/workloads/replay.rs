@@ -1,6 +1,6 @@
 //! Replaying a real `ipset save` / `ipset restore` file in a fresh namespace.
 
-use super::{in_namespace, ipset_available};
+use super::in_namespace;
 use crate::error::{KcanaryError, Result};
 use crate::ipset::IpsetSession;
 use crate::ipset::replay::{self, ReplayMode, ReplayTimings};
@@ -32,21 +32,11 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 impl Workload for ReplayWorkload {
-    fn name(&self) -> &'static str {
-        "ipset.replay"
-    }
-
-    fn summary(&self) -> &'static str {
-        "replay an ipset restore file; latency per command kind and total"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
+    ipset_workload_info!(
+        "ipset.replay",
+        "replay an ipset restore file; latency per command kind and total",
         PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ipset_available()
-    }
+    );
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let path = PathBuf::from(params.text("file"));

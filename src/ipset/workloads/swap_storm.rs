@@ -1,7 +1,7 @@
 //! Swap storm: S swaps of two sets while K other sets exist. Each swap scans the set table for
 //! both names, and on kernels with the 6.1.68 change waits for an RCU grace period.
 
-use super::{in_namespace, ipset_available, kernel, numbered_elements, numbered_names};
+use super::{in_namespace, kernel, numbered_elements, numbered_names};
 use crate::error::{KcanaryError, Result};
 use crate::ipset::IpsetSession;
 use crate::ipset::element::CreateOptions;
@@ -36,21 +36,11 @@ pub const FIRST: &str = "kc-swap-first";
 pub const SECOND: &str = "kc-swap-second";
 
 impl Workload for SwapStorm {
-    fn name(&self) -> &'static str {
-        "ipset.swap_storm"
-    }
-
-    fn summary(&self) -> &'static str {
-        "swap two sets S times while K other sets exist; per-swap latency"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
+    ipset_workload_info!(
+        "ipset.swap_storm",
+        "swap two sets S times while K other sets exist; per-swap latency",
         PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ipset_available()
-    }
+    );
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
         let other_sets = params.usize("other_sets");
