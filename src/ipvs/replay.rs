@@ -5,7 +5,7 @@
 use super::client::{ConnectError, IpvsClient};
 use super::request;
 use super::save_file::{self, COMMAND_KINDS, Command, SaveLine};
-use super::timed::EncodedRequests;
+use super::timed::{EncodedRequests, SendFailure};
 use crate::error::{KcanaryError, Result};
 use crate::isolate::netns::in_fresh_netns;
 use crate::netlink::MessageWriter;
@@ -57,28 +57,27 @@ fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Meas
     for line in lines {
         encoded.push(client.socket(), |w, s| encode(w, family, s, &line.command));
     }
-    let refused = |index: usize, error: String| {
-        let line = &lines[index];
-        KcanaryError::bad_input(
-            path,
-            Some(line.line),
-            format!("the kernel refused {}: {error}", line.command.kind()),
-        )
+    // A request the kernel refused is the file's fault: name its line.
+    let failed = |failure: SendFailure| match failure {
+        SendFailure::Request { index, error } => {
+            let line = &lines[index];
+            KcanaryError::bad_input(
+                path,
+                Some(line.line),
+                format!("the kernel refused {}: {error}", line.command.kind()),
+            )
+        }
+        SendFailure::Socket(error) => KcanaryError::Kernel(format!("netlink: {error}")),
     };
-    let describe = |i: usize| i.to_string();
     if batch {
-        let total_ns = encoded
-            .send_batched(client.socket(), &describe)
-            .map_err(|e| locate(e, &refused))?;
+        let total_ns = encoded.try_batched(client.socket()).map_err(failed)?;
         return Ok(vec![
             Measurement::total_ns("replay_total_ns", total_ns),
             commands(lines.len()),
         ]);
     }
     let started = std::time::Instant::now();
-    let latencies_ns = encoded
-        .send_one_by_one(client.socket(), &describe)
-        .map_err(|e| locate(e, &refused))?;
+    let latencies_ns = encoded.try_one_by_one(client.socket()).map_err(failed)?;
     let total_ns = started.elapsed().as_nanos() as f64;
     let mut measurements = Vec::new();
     for kind in COMMAND_KINDS {
@@ -102,20 +101,6 @@ fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Meas
 
 fn commands(count: usize) -> Measurement {
     Measurement::count("replay_commands", "count", Better::Higher, count as f64)
-}
-
-/// `EncodedRequests` names a failed request by its index ("12: EEXIST (17)"); turn that into
-/// FILE:LINE.
-fn locate(error: KcanaryError, refused: &dyn Fn(usize, String) -> KcanaryError) -> KcanaryError {
-    match error {
-        KcanaryError::Kernel(text) => match text.split_once(": ") {
-            Some((index, rest)) if index.parse::<usize>().is_ok() => {
-                refused(index.parse().unwrap_or(0), rest.to_string())
-            }
-            _ => KcanaryError::Kernel(text),
-        },
-        other => other,
-    }
 }
 
 fn encode(writer: &mut MessageWriter, family: u16, sequence: u32, command: &Command) {

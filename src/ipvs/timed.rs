@@ -4,7 +4,7 @@
 use super::request;
 use super::table::TableEntry;
 use crate::error::{KcanaryError, Result};
-use crate::netlink::{MessageWriter, NetlinkSocket};
+use crate::netlink::{KernelError, MessageWriter, NetlinkSocket};
 use netlink_packet_core::NLM_F_ACK;
 use std::ops::Range;
 use std::time::Instant;
@@ -12,6 +12,25 @@ use std::time::Instant;
 /// At most this many messages per batch datagram, so that even if every one of them failed,
 /// the error messages would fit in the socket's receive buffer.
 pub const MAX_MESSAGES_PER_BATCH: usize = 1024;
+
+/// Why sending failed: the kernel refused request `index`, or the socket itself failed.
+#[derive(Debug)]
+pub enum SendFailure {
+    Request { index: usize, error: KernelError },
+    Socket(KernelError),
+}
+
+impl SendFailure {
+    /// As a kcanary error, naming the failed request with `describe(index)`.
+    pub fn described(self, describe: &dyn Fn(usize) -> String) -> KcanaryError {
+        match self {
+            SendFailure::Request { index, error } => {
+                KcanaryError::Kernel(format!("{}: {error}", describe(index)))
+            }
+            SendFailure::Socket(error) => KcanaryError::Kernel(format!("netlink: {error}")),
+        }
+    }
+}
 
 /// Encoded requests, each with its byte range and sequence number.
 pub struct EncodedRequests {
@@ -54,45 +73,51 @@ impl EncodedRequests {
         socket: &mut NetlinkSocket,
         describe: &dyn Fn(usize) -> String,
     ) -> Result<Vec<f64>> {
+        self.try_one_by_one(socket)
+            .map_err(|e| e.described(describe))
+    }
+
+    /// Sends all requests in as few datagrams as the socket allows and returns the total time.
+    pub fn send_batched(
+        &self,
+        socket: &mut NetlinkSocket,
+        describe: &dyn Fn(usize) -> String,
+    ) -> Result<f64> {
+        self.try_batched(socket).map_err(|e| e.described(describe))
+    }
+
+    /// [`Self::send_one_by_one`], telling the caller which request failed.
+    pub fn try_one_by_one(&self, socket: &mut NetlinkSocket) -> Result<Vec<f64>, SendFailure> {
         let mut latencies_ns = Vec::with_capacity(self.requests.len());
         let bytes = self.writer.bytes();
         for (index, (range, sequence)) in self.requests.iter().enumerate() {
             let started = Instant::now();
             let outcome = socket.request(&bytes[range.clone()], *sequence);
             latencies_ns.push(started.elapsed().as_nanos() as f64);
-            outcome.map_err(|e| KcanaryError::Kernel(format!("{}: {e}", describe(index))))?;
+            outcome.map_err(|error| SendFailure::Request { index, error })?;
         }
         Ok(latencies_ns)
     }
 
-    /// Sends all requests in as few datagrams as the socket allows and returns the total time.
-    /// Only the last request of each datagram keeps `NLM_F_ACK`: the kernel then builds one ack
-    /// per datagram instead of one per request (failed requests are still answered), which is
-    /// what makes batching pay. The copy with the flags cleared is made before timing starts.
-    pub fn send_batched(
-        &self,
-        socket: &mut NetlinkSocket,
-        describe: &dyn Fn(usize) -> String,
-    ) -> Result<f64> {
+    /// [`Self::send_batched`], telling the caller which request failed. Only the last request
+    /// of each datagram keeps `NLM_F_ACK`: the kernel then builds one ack per datagram instead
+    /// of one per request (failed requests are still answered), which is what makes batching
+    /// pay. The copy with the flags cleared is made before timing starts.
+    pub fn try_batched(&self, socket: &mut NetlinkSocket) -> Result<f64, SendFailure> {
         let chunks = self.chunks(socket.max_batch_bytes());
         let bytes = self.without_inner_acks(&chunks);
         let started = Instant::now();
         for (byte_range, last_sequence) in &chunks {
             let outcome = socket
                 .batch(&bytes[byte_range.clone()], *last_sequence)
-                .map_err(|e| {
-                    KcanaryError::Kernel(format!("batch ending with request {last_sequence}: {e}"))
-                })?;
-            if let Some((sequence, error)) = outcome.errors.first() {
+                .map_err(SendFailure::Socket)?;
+            if let Some((sequence, error)) = outcome.errors.into_iter().next() {
                 let index = self
                     .requests
                     .iter()
-                    .position(|(_, s)| s == sequence)
+                    .position(|(_, s)| *s == sequence)
                     .unwrap_or(0);
-                return Err(KcanaryError::Kernel(format!(
-                    "{}: {error}",
-                    describe(index)
-                )));
+                return Err(SendFailure::Request { index, error });
             }
         }
         Ok(started.elapsed().as_nanos() as f64)
