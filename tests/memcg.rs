@@ -195,6 +195,29 @@ fn workload_reports_counts_rates_and_read_latencies() {
     );
 }
 
+/// The seed symptom's probe: UDP round trips on the reading CPU, alone and beside a
+/// memory.numa_stat scraper, while the dying cgroups exist.
+#[test]
+fn probe_beside_a_stat_scraper_reports_both_distributions() {
+    let _serial = serial();
+    let results = run_scenario_text(
+        "name = \"t\"\nworkload = \"memcg.dying\"\nrepetitions = 1\n\
+         [params]\ncgroups = 100\nreads = 10\nprobe_seconds = 1\nsettle_seconds = 20\n",
+    );
+    for prefix in ["idle", "scraping"] {
+        let value = |name: &str| metric(&results, &format!("{prefix}.udp_rtt.{name}")).samples[0];
+        let (p50, p99, max) = (value("p50_ns"), value("p99_ns"), value("max_ns"));
+        assert!(
+            p50 > 0.0 && p50 <= p99 && p99 <= max,
+            "{prefix}: {p50} {p99} {max}"
+        );
+        assert!(value("samples") > 1000.0, "{prefix}: too few round trips");
+    }
+    // One scrape every 10 ms for a second.
+    assert!(metric(&results, "scraping.reads").samples[0] >= 50.0);
+    assert!(metric(&results, "scraping.read_max_ns").samples[0] > 0.0);
+}
+
 #[test]
 fn page_cache_charges_also_make_dying_cgroups() {
     let _serial = serial();

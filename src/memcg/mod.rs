@@ -14,6 +14,7 @@ pub mod leftovers;
 pub mod names;
 pub mod owner;
 pub mod reads;
+pub mod scrape_probe;
 pub mod stat_file;
 pub mod teardown;
 pub mod workload;

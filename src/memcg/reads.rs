@@ -89,12 +89,12 @@ pub fn measure_reads(
 
 /// Keeps the calling thread on one CPU (so a probe can share it, and migrations stay out of
 /// the samples) and restores the previous affinity when dropped.
-struct PinnedThread {
+pub(super) struct PinnedThread {
     previous: CpuSet,
 }
 
 impl PinnedThread {
-    fn to_cpu(cpu: usize) -> Result<PinnedThread> {
+    pub(super) fn to_cpu(cpu: usize) -> Result<PinnedThread> {
         let this_thread = Pid::from_raw(0);
         let previous = sched_getaffinity(this_thread)
             .map_err(|e| KcanaryError::Kernel(format!("sched_getaffinity: {e}")))?;

@@ -9,6 +9,7 @@ use super::kernel_memory::{meminfo_kib, percpu_and_slab_bytes};
 use super::leftovers::remove_leftovers;
 use super::owner::HierarchyLock;
 use super::reads::measure_reads;
+use super::scrape_probe::probe_beside_scraper;
 use super::workspace::{ChargeMedium, Workspace};
 use crate::error::{KcanaryError, Result};
 use crate::results::Better;
@@ -56,6 +57,12 @@ const PARAMS: &[ParamSpec] = &[
         help: "CPU the reading thread is pinned to",
     },
     ParamSpec {
+        name: "probe_seconds",
+        kind: ParamKind::Integer,
+        default: "0",
+        help: "when > 0: run the UDP ping-pong probe on read_cpu alone and then beside a memory.numa_stat scraper on that CPU, this long each (0 = off)",
+    },
+    ParamSpec {
         name: "settle_seconds",
         kind: ParamKind::Integer,
         default: "30",
@@ -70,6 +77,7 @@ struct Settings {
     medium: ChargeMedium,
     reads: usize,
     read_cpu: usize,
+    probe: Duration,
     settle: Duration,
 }
 
@@ -92,6 +100,7 @@ impl Settings {
             medium,
             reads: params.usize("reads"),
             read_cpu: params.usize("read_cpu"),
+            probe: Duration::from_secs(params.u64("probe_seconds")),
             settle: Duration::from_secs(params.u64("settle_seconds")),
         };
         if settings.cgroups == 0 || settings.charge_kib == 0 || settings.reads == 0 {
@@ -192,6 +201,11 @@ impl Workload for DyingMemcgs {
             CgroupVersion::V2 => dying_descendants(&workspace.parent)? as i64,
         };
         let reads = measure_reads(&workspace, settings.reads, Some(settings.read_cpu))?;
+        let probed = if settings.probe.is_zero() {
+            Vec::new()
+        } else {
+            probe_beside_scraper(hierarchy.root(), settings.read_cpu, settings.probe)?
+        };
 
         let cleanup_started = Instant::now();
         workspace.teardown()?;
@@ -236,6 +250,7 @@ impl Workload for DyingMemcgs {
                 read.read_ns,
             ));
         }
+        measurements.extend(probed);
         Ok(measurements)
     }
 }

@@ -58,7 +58,7 @@ pub struct ProbeSettings {
 
 /// The sample buffer is sized for this many round trips per second of probing at most
 /// (a pinned round trip took ≥4 µs on the build host; 8 bytes per sample).
-const MAX_ROUND_TRIPS_PER_SECOND: usize = 400_000;
+pub const MAX_ROUND_TRIPS_PER_SECOND: usize = 400_000;
 
 impl ProbeSettings {
     pub fn from_params(params: &Params) -> Result<ProbeSettings> {
