@@ -1,6 +1,6 @@
 //! `kcanary replay FILE` for `ipvsadm -S` files: every command sent in a fresh network
 //! namespace, timed one by one (latency per command kind) or in batches (total only).
-//! The lead's `kcanary replay` picks this path with [`is_ipvsadm_save_file`].
+//! `kcanary replay` picks this path when [`is_ipvsadm_save_file`] says so.
 
 use super::client::{ConnectError, IpvsClient};
 use super::request;
