@@ -5,9 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v cargo >/dev/null; then
-  echo "ci/setup.sh: cargo is missing: install a Rust toolchain >= 1.86 (e.g. rustup) first" >&2
-  exit 1
+# Rust >= 1.86 (edition 2024, criterion 0.8). Debian 12's own `cargo` is 1.65; its
+# `cargo-web`/`rustc-web` packages (bookworm-security) are current and install /usr/bin/cargo.
+rust_minor() { cargo --version 2>/dev/null | sed -n 's/^cargo 1\.\([0-9]*\).*/\1/p'; }
+if [ "$(rust_minor)" = "" ] || [ "$(rust_minor)" -lt 86 ]; then
+  echo "ci/setup.sh: no Rust >= 1.86 found: installing Debian's cargo-web and rustc-web"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends cargo-web rustc-web >/dev/null
+  hash -r
+  if [ "$(rust_minor)" = "" ] || [ "$(rust_minor)" -lt 86 ]; then
+    echo "ci/setup.sh: still no cargo >= 1.86 on PATH (found: $(cargo --version 2>&1))" >&2
+    exit 1
+  fi
 fi
 
 packages=(iproute2 util-linux)
