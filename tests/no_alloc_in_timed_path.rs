@@ -3,8 +3,8 @@
 //! nothing once set up, that the memcg build-up allocates the same for 10 or 300 cgroups (all
 //! of it up front) and that stat-file reads allocate nothing.
 
-use kcanary::ipset::message::{self, Ack};
-use kcanary::ipset::workloads::swap_storm::{self, FIRST, SECOND};
+use kcanary::ipset::message;
+use kcanary::ipset::workloads::swap_storm;
 use kcanary::isolate::netns::in_fresh_netns;
 use kcanary::memcg::MemoryHierarchy;
 use kcanary::memcg::buildup::build_dying;
@@ -49,33 +49,29 @@ fn request_ack_and_dump_allocate_nothing() {
     in_fresh_netns(|| {
         let mut session = kcanary::ipset::IpsetSession::open().expect("nfnetlink");
         swap_storm::setup(&mut session, 10, 4)?;
-        let mut requests = Vec::new();
-        for i in 0..100 {
-            let mut w = MessageWriter::default();
-            let sequence = session.socket.next_sequence();
-            let (a, b) = if i % 2 == 0 {
-                (FIRST, SECOND)
-            } else {
-                (SECOND, FIRST)
-            };
-            message::swap(&mut w, sequence, a, b, Ack::Always);
-            requests.push((w, sequence));
-        }
+        let swaps = swap_storm::encode_swaps(&mut session, 100);
         let mut dump = MessageWriter::with_capacity(64);
         let dump_sequence = session.socket.next_sequence();
         message::list(&mut dump, dump_sequence, None, false);
 
         let before = allocations();
-        for (w, sequence) in &requests {
-            session.socket.request(w.bytes(), *sequence).expect("swap");
-        }
+        // The swap storm's own timed loop: one allocation, its sample vector, reserved for
+        // all 100 latencies before the first request; nothing per request.
+        let latencies = swaps.try_one_by_one(&mut session.socket).expect("swaps");
+        assert_eq!(
+            allocations() - before,
+            1,
+            "allocations in the timed swap loop"
+        );
+        assert_eq!(latencies.len(), 100);
+        let before = allocations();
         let mut replies = 0;
         session
             .socket
             .dump(dump.bytes(), dump_sequence, |_| replies += 1)
             .expect("dump");
         let during = allocations() - before;
-        assert_eq!(during, 0, "the timed path allocated {during} times");
+        assert_eq!(during, 0, "the dump allocated {during} times");
         assert!(replies >= 12);
         Ok(())
     })

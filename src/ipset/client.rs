@@ -7,7 +7,7 @@ use super::errors::ipset_error_name;
 use super::message::{self, Ack, Exist};
 use super::protocol::{Command, attr};
 use crate::netlink::reply::attributes;
-use crate::netlink::{KernelError, MessageWriter, NetlinkSocket, send_batched};
+use crate::netlink::{EncodedRequests, KernelError, MessageWriter, NetlinkSocket, SendFailure};
 
 /// Elements per ADD message when loading sets: large enough to amortise the syscall, small
 /// enough to stay far below the socket's send buffer.
@@ -94,24 +94,25 @@ impl IpsetSession {
         options: &CreateOptions,
     ) -> Result<(), KernelError> {
         let revision = self.revision(type_name, options.family)?;
-        let failures = send_batched(
-            &mut self.socket,
-            &mut self.writer,
-            sets.len(),
-            |i, w, seq| {
+        let mut encoded = EncodedRequests::with_capacity(sets.len(), 96);
+        for set in sets {
+            encoded.push(&mut self.socket, |w, seq| {
                 message::create(
                     w,
                     seq,
-                    &sets[i],
+                    set,
                     type_name,
                     revision,
                     options,
                     Exist::Fail,
-                    Ack::OnlyOnError,
+                    Ack::Always,
                 )
-            },
-        )?;
-        first_failure(failures)
+            });
+        }
+        encoded
+            .try_batched(&mut self.socket)
+            .map(drop)
+            .map_err(kernel_error)
     }
 
     /// Adds elements to a set, many per message and many messages per datagram.
@@ -121,26 +122,18 @@ impl IpsetSession {
         elements: &[Element],
         exist: Exist,
     ) -> Result<(), KernelError> {
-        let chunks: Vec<&[Element]> = elements.chunks(ELEMENTS_PER_MESSAGE).collect();
-        let failures = send_batched(
-            &mut self.socket,
-            &mut self.writer,
-            chunks.len(),
-            |i, w, seq| {
-                let lineno = (i * ELEMENTS_PER_MESSAGE) as u32 + 1;
-                message::add_or_del(
-                    w,
-                    seq,
-                    Command::Add,
-                    set,
-                    chunks[i],
-                    lineno,
-                    exist,
-                    Ack::OnlyOnError,
-                )
-            },
-        )?;
-        first_failure(failures)
+        let mut encoded =
+            EncodedRequests::with_capacity(elements.len().div_ceil(ELEMENTS_PER_MESSAGE), 16_384);
+        for (i, chunk) in elements.chunks(ELEMENTS_PER_MESSAGE).enumerate() {
+            let lineno = (i * ELEMENTS_PER_MESSAGE) as u32 + 1;
+            encoded.push(&mut self.socket, |w, seq| {
+                message::add_or_del(w, seq, Command::Add, set, chunk, lineno, exist, Ack::Always)
+            });
+        }
+        encoded
+            .try_batched(&mut self.socket)
+            .map(drop)
+            .map_err(kernel_error)
     }
 
     pub fn swap(&mut self, first: &str, second: &str) -> Result<(), KernelError> {
@@ -195,9 +188,9 @@ impl IpsetSession {
     }
 }
 
-fn first_failure(failures: Vec<(usize, KernelError)>) -> Result<(), KernelError> {
-    match failures.into_iter().next() {
-        Some((_, error)) => Err(error),
-        None => Ok(()),
+/// Setup has no use for which request failed: the kernel's error says enough.
+fn kernel_error(failure: SendFailure) -> KernelError {
+    match failure {
+        SendFailure::Request { error, .. } | SendFailure::Socket(error) => error,
     }
 }

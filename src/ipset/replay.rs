@@ -1,35 +1,24 @@
 //! Replaying a restore file against the kernel: every command is encoded before timing
-//! starts, then sent either one request at a time (per-command latency) or packed into as few
-//! datagrams as the socket takes (total time only).
+//! starts (`netlink::EncodedRequests`), then sent either one request at a time (per-command
+//! latency) or packed into as few datagrams as the socket takes (total time only).
 
 use super::client::IpsetSession;
 use super::element::Element;
 use super::message::{self, Ack, Exist};
 use super::protocol::Command;
 use super::restore_file::{CommandKind, RestoreCommand, RestoreLine};
-use crate::netlink::KernelError;
-use netlink_packet_core::NLM_F_ACK;
-use std::ops::Range;
-use std::time::Instant;
+use crate::netlink::{EncodedRequests, KernelError, SendFailure};
 
 /// Consecutive `add`/`del` lines of one set travel in one message, as `ipset restore` does;
 /// this caps how many, keeping each message far below the socket buffer.
 const MAX_ELEMENTS_PER_MESSAGE: usize = 256;
 
-/// One encoded request and where it came from.
-#[derive(Debug, Clone)]
-pub struct EncodedRequest {
-    pub bytes: Range<usize>,
-    pub sequence: u32,
-    pub kind: CommandKind,
-    /// First and last file line the request carries (several for coalesced adds).
-    pub lines: (usize, usize),
-}
-
-/// A whole file, encoded for one session.
+/// A whole file, encoded for one session, and where each request came from.
 pub struct EncodedReplay {
-    bytes: Vec<u8>,
-    pub requests: Vec<EncodedRequest>,
+    requests: EncodedRequests,
+    /// Per request: its command kind and the first and last file line it carries (several
+    /// for coalesced adds).
+    origins: Vec<(CommandKind, (usize, usize))>,
 }
 
 /// How to send the requests.
@@ -83,10 +72,9 @@ impl std::fmt::Display for ReplayFailure {
 pub fn encode(
     session: &mut IpsetSession,
     lines: &[RestoreLine],
-    mode: ReplayMode,
 ) -> Result<EncodedReplay, ReplayFailure> {
-    let mut w = crate::netlink::MessageWriter::with_capacity(lines.len() * 96);
-    let mut requests = Vec::with_capacity(lines.len());
+    let mut requests = EncodedRequests::with_capacity(lines.len(), 96);
+    let mut origins = Vec::with_capacity(lines.len());
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
@@ -95,8 +83,6 @@ pub fn encode(
         } else {
             Exist::Fail
         };
-        let sequence = session.socket.next_sequence();
-        let start = w.len();
         let mut last_line = line.line;
         match &line.command {
             RestoreCommand::Create {
@@ -112,16 +98,18 @@ pub fn encode(
                             kind: CommandKind::Create,
                             error,
                         })?;
-                message::create(
-                    &mut w,
-                    sequence,
-                    set,
-                    &set_type.name,
-                    revision,
-                    options,
-                    exist,
-                    Ack::OnlyOnError,
-                );
+                requests.push(&mut session.socket, |w, seq| {
+                    message::create(
+                        w,
+                        seq,
+                        set,
+                        &set_type.name,
+                        revision,
+                        options,
+                        exist,
+                        Ack::Always,
+                    )
+                });
             }
             RestoreCommand::Add { set, .. } | RestoreCommand::Del { set, .. } => {
                 let command = if line.command.kind() == CommandKind::Add {
@@ -135,47 +123,38 @@ pub fn encode(
                     .map(|l| element_of(&l.command).clone())
                     .collect();
                 last_line = lines[i + run - 1].line;
-                message::add_or_del(
-                    &mut w,
-                    sequence,
-                    command,
-                    set,
-                    &elements,
-                    line.line as u32,
-                    exist,
-                    Ack::OnlyOnError,
-                );
+                requests.push(&mut session.socket, |w, seq| {
+                    message::add_or_del(
+                        w,
+                        seq,
+                        command,
+                        set,
+                        &elements,
+                        line.line as u32,
+                        exist,
+                        Ack::Always,
+                    )
+                });
                 i += run - 1;
             }
-            RestoreCommand::Swap { first, second } => {
-                message::swap(&mut w, sequence, first, second, Ack::OnlyOnError)
-            }
-            RestoreCommand::Rename { from, to } => {
-                message::rename(&mut w, sequence, from, to, Ack::OnlyOnError)
-            }
-            RestoreCommand::Flush { set } => {
-                message::flush(&mut w, sequence, set.as_deref(), Ack::OnlyOnError)
-            }
-            RestoreCommand::Destroy { set } => {
-                message::destroy(&mut w, sequence, set.as_deref(), exist, Ack::OnlyOnError)
-            }
+            RestoreCommand::Swap { first, second } => requests
+                .push(&mut session.socket, |w, seq| {
+                    message::swap(w, seq, first, second, Ack::Always)
+                }),
+            RestoreCommand::Rename { from, to } => requests.push(&mut session.socket, |w, seq| {
+                message::rename(w, seq, from, to, Ack::Always)
+            }),
+            RestoreCommand::Flush { set } => requests.push(&mut session.socket, |w, seq| {
+                message::flush(w, seq, set.as_deref(), Ack::Always)
+            }),
+            RestoreCommand::Destroy { set } => requests.push(&mut session.socket, |w, seq| {
+                message::destroy(w, seq, set.as_deref(), exist, Ack::Always)
+            }),
         }
-        if mode == ReplayMode::PerCommand {
-            w.add_flags(start, NLM_F_ACK);
-        }
-        requests.push(EncodedRequest {
-            bytes: start..w.len(),
-            sequence,
-            kind: line.command.kind(),
-            lines: (line.line, last_line),
-        });
+        origins.push((line.command.kind(), (line.line, last_line)));
         i += 1;
     }
-    let mut bytes = w.bytes().to_vec();
-    if mode == ReplayMode::Batched {
-        mark_datagram_ends(&mut bytes, &requests, session.socket.max_batch_bytes());
-    }
-    Ok(EncodedReplay { bytes, requests })
+    Ok(EncodedReplay { requests, origins })
 }
 
 /// How many lines from `start` can share one add/del message (same set, command and -exist).
@@ -202,117 +181,60 @@ fn element_of(command: &RestoreCommand) -> &Element {
     }
 }
 
-/// Groups requests into datagrams of at most `limit` bytes; returns index ranges.
-fn datagrams(requests: &[EncodedRequest], limit: usize) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < requests.len() {
-        let first_byte = requests[start].bytes.start;
-        let mut end = start + 1;
-        while end < requests.len() && requests[end].bytes.end - first_byte <= limit {
-            end += 1;
-        }
-        out.push(start..end);
-        start = end;
-    }
-    out
-}
-
-fn mark_datagram_ends(bytes: &mut [u8], requests: &[EncodedRequest], limit: usize) {
-    for group in datagrams(requests, limit) {
-        let last = &requests[group.end - 1];
-        let flags_at = last.bytes.start + 6;
-        let flags = u16::from_ne_bytes([bytes[flags_at], bytes[flags_at + 1]]) | NLM_F_ACK;
-        bytes[flags_at..flags_at + 2].copy_from_slice(&flags.to_ne_bytes());
-    }
-}
-
 /// Sends an encoded replay and times it. Stops at the first failure (as `ipset restore`).
 pub fn run(
     session: &mut IpsetSession,
     replay: &EncodedReplay,
     mode: ReplayMode,
 ) -> Result<ReplayTimings, ReplayFailure> {
+    let failed = |failure: SendFailure| match failure {
+        SendFailure::Request { index, error } => {
+            let (kind, lines) = replay.origins[index];
+            ReplayFailure { lines, kind, error }
+        }
+        SendFailure::Socket(error) => {
+            let (kind, lines) = replay.origins[0];
+            ReplayFailure { lines, kind, error }
+        }
+    };
+    let requests = replay.origins.len();
     match mode {
-        ReplayMode::PerCommand => run_per_command(session, replay),
-        ReplayMode::Batched => run_batched(session, replay),
-    }
-}
-
-fn run_per_command(
-    session: &mut IpsetSession,
-    replay: &EncodedReplay,
-) -> Result<ReplayTimings, ReplayFailure> {
-    // Sample vectors sized up front: the timed loop only writes into them.
-    let mut latency_ns: Vec<(CommandKind, Vec<f64>)> = CommandKind::ALL
-        .iter()
-        .map(|&kind| {
-            (
-                kind,
-                Vec::with_capacity(replay.requests.iter().filter(|r| r.kind == kind).count()),
-            )
-        })
-        .collect();
-    let started = Instant::now();
-    for request in &replay.requests {
-        let t0 = Instant::now();
-        let result = session
-            .socket
-            .request(&replay.bytes[request.bytes.clone()], request.sequence);
-        let elapsed = t0.elapsed().as_nanos() as f64;
-        if let Err(error) = result {
-            return Err(ReplayFailure {
-                lines: request.lines,
-                kind: request.kind,
-                error,
-            });
+        ReplayMode::Batched => {
+            let total_ns = replay
+                .requests
+                .try_batched(&mut session.socket)
+                .map_err(failed)?;
+            Ok(ReplayTimings {
+                latency_ns: Vec::new(),
+                total_ns,
+                requests,
+            })
         }
-        latency_ns[request.kind as usize].1.push(elapsed);
-    }
-    let total_ns = started.elapsed().as_nanos() as f64;
-    latency_ns.retain(|(_, samples)| !samples.is_empty());
-    Ok(ReplayTimings {
-        latency_ns,
-        total_ns,
-        requests: replay.requests.len(),
-    })
-}
-
-fn run_batched(
-    session: &mut IpsetSession,
-    replay: &EncodedReplay,
-) -> Result<ReplayTimings, ReplayFailure> {
-    let groups = datagrams(&replay.requests, session.socket.max_batch_bytes());
-    let started = Instant::now();
-    for group in &groups {
-        let first = &replay.requests[group.start];
-        let last = &replay.requests[group.end - 1];
-        let outcome = session
-            .socket
-            .batch(
-                &replay.bytes[first.bytes.start..last.bytes.end],
-                last.sequence,
-            )
-            .map_err(|error| ReplayFailure {
-                lines: first.lines,
-                kind: first.kind,
-                error,
-            })?;
-        if let Some((sequence, error)) = outcome.errors.into_iter().next() {
-            let failed = replay.requests[group.clone()]
+        ReplayMode::PerCommand => {
+            let started = std::time::Instant::now();
+            let latencies = replay
+                .requests
+                .try_one_by_one(&mut session.socket)
+                .map_err(failed)?;
+            let total_ns = started.elapsed().as_nanos() as f64;
+            // Grouped by kind after timing: the timed loop only filled one vector.
+            let latency_ns = CommandKind::ALL
                 .iter()
-                .find(|r| r.sequence == sequence)
-                .unwrap_or(first);
-            return Err(ReplayFailure {
-                lines: failed.lines,
-                kind: failed.kind,
-                error,
-            });
+                .map(|&kind| {
+                    let samples = replay
+                        .origins
+                        .iter()
+                        .zip(&latencies)
+                        .filter(|((k, _), _)| *k == kind);
+                    (kind, samples.map(|(_, &ns)| ns).collect::<Vec<f64>>())
+                })
+                .filter(|(_, samples)| !samples.is_empty())
+                .collect();
+            Ok(ReplayTimings {
+                latency_ns,
+                total_ns,
+                requests,
+            })
         }
     }
-    Ok(ReplayTimings {
-        latency_ns: Vec::new(),
-        total_ns: started.elapsed().as_nanos() as f64,
-        requests: replay.requests.len(),
-    })
 }

@@ -5,10 +5,10 @@
 use super::client::{ConnectError, IpvsClient};
 use super::request;
 use super::save_file::{self, COMMAND_KINDS, Command, SaveLine};
-use super::timed::{EncodedRequests, SendFailure};
 use crate::error::{KcanaryError, Result};
 use crate::isolate::netns::in_fresh_netns;
 use crate::netlink::MessageWriter;
+use crate::netlink::{EncodedRequests, SendFailure};
 use crate::probe::metric_name;
 use crate::results::Better;
 use crate::workload::Measurement;

@@ -7,7 +7,7 @@ use crate::error::{KcanaryError, Result};
 use crate::ipset::IpsetSession;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
-use crate::netlink::MessageWriter;
+use crate::netlink::EncodedRequests;
 use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
 use std::time::Instant;
 
@@ -87,48 +87,37 @@ impl Workload for CreateSets {
     }
 }
 
-/// Encoded create requests: (bytes, sequence) each, built before timing.
+/// Create requests for `names`, encoded before timing.
 pub fn encode_creates(
     session: &mut IpsetSession,
     names: &[String],
     set_type: &str,
     revision: u8,
     options: &CreateOptions,
-) -> Vec<(Vec<u8>, u32)> {
-    let mut w = MessageWriter::with_capacity(128);
-    names
-        .iter()
-        .map(|name| {
-            w.clear();
-            let sequence = session.socket.next_sequence();
+) -> EncodedRequests {
+    let mut encoded = EncodedRequests::with_capacity(names.len(), 96);
+    for name in names {
+        encoded.push(&mut session.socket, |w, seq| {
             message::create(
-                &mut w,
-                sequence,
+                w,
+                seq,
                 name,
                 set_type,
                 revision,
                 options,
                 Exist::Fail,
                 Ack::Always,
-            );
-            (w.bytes().to_vec(), sequence)
-        })
-        .collect()
+            )
+        });
+    }
+    encoded
 }
 
 /// Sends each request, waiting for its ack, and returns the latency of each in ns.
 pub fn time_each(
     session: &mut IpsetSession,
-    requests: &[(Vec<u8>, u32)],
+    requests: &EncodedRequests,
     what: &'static str,
 ) -> Result<Vec<f64>> {
-    let mut latency_ns = Vec::with_capacity(requests.len());
-    for (bytes, sequence) in requests {
-        let t0 = Instant::now();
-        let result = session.socket.request(bytes, *sequence);
-        let elapsed = t0.elapsed().as_nanos() as f64;
-        result.map_err(kernel(what))?;
-        latency_ns.push(elapsed);
-    }
-    Ok(latency_ns)
+    requests.send_one_by_one(&mut session.socket, &|i| format!("{what} (request {i})"))
 }

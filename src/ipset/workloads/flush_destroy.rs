@@ -4,7 +4,7 @@ use super::{in_namespace, kernel, numbered_elements, numbered_names};
 use crate::error::Result;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
-use crate::netlink::MessageWriter;
+use crate::netlink::EncodedRequests;
 use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
 
 pub struct FlushDestroy;
@@ -54,22 +54,16 @@ impl Workload for FlushDestroy {
                     .map_err(kernel("fill set"))?;
                 ctx.progress.set(i as u64 + 1);
             }
-            let mut w = MessageWriter::with_capacity(128);
-            let mut encode = |f: &dyn Fn(&mut MessageWriter, u32, &str)| -> Vec<(Vec<u8>, u32)> {
-                names
-                    .iter()
-                    .map(|name| {
-                        w.clear();
-                        let sequence = session.socket.next_sequence();
-                        f(&mut w, sequence, name);
-                        (w.bytes().to_vec(), sequence)
-                    })
-                    .collect()
-            };
-            let flushes = encode(&|w, seq, name| message::flush(w, seq, Some(name), Ack::Always));
-            let destroys = encode(&|w, seq, name| {
-                message::destroy(w, seq, Some(name), Exist::Fail, Ack::Always)
-            });
+            let mut flushes = EncodedRequests::with_capacity(names.len(), 64);
+            let mut destroys = EncodedRequests::with_capacity(names.len(), 64);
+            for name in &names {
+                flushes.push(&mut session.socket, |w, seq| {
+                    message::flush(w, seq, Some(name), Ack::Always)
+                });
+                destroys.push(&mut session.socket, |w, seq| {
+                    message::destroy(w, seq, Some(name), Exist::Fail, Ack::Always)
+                });
+            }
             let flush_ns = super::create::time_each(session, &flushes, "flush")?;
             let destroy_ns = super::create::time_each(session, &destroys, "destroy")?;
             Ok(vec![

@@ -73,7 +73,7 @@ pub fn replay_lines(
             format!("{} (the kernel refused this {})", f.error, f.kind.name()),
         )
     };
-    let encoded = replay::encode(session, lines, mode).map_err(failed)?;
+    let encoded = replay::encode(session, lines).map_err(failed)?;
     replay::run(session, &encoded, mode).map_err(failed)
 }
 

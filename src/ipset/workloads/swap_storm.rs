@@ -6,7 +6,7 @@ use crate::error::{KcanaryError, Result};
 use crate::ipset::IpsetSession;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
-use crate::netlink::MessageWriter;
+use crate::netlink::EncodedRequests;
 use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
 
 pub struct SwapStorm;
@@ -85,21 +85,24 @@ pub fn setup(session: &mut IpsetSession, other_sets: usize, entries: usize) -> R
 
 /// S swaps, alternating the argument order like a sync loop would; each one timed alone.
 pub fn storm(session: &mut IpsetSession, swaps: usize) -> Result<Vec<f64>> {
-    let mut w = MessageWriter::with_capacity(128);
-    let requests: Vec<(Vec<u8>, u32)> = (0..swaps)
-        .map(|i| {
-            w.clear();
-            let sequence = session.socket.next_sequence();
-            let (a, b) = if i % 2 == 0 {
-                (FIRST, SECOND)
-            } else {
-                (SECOND, FIRST)
-            };
-            message::swap(&mut w, sequence, a, b, Ack::Always);
-            (w.bytes().to_vec(), sequence)
-        })
-        .collect();
+    let requests = encode_swaps(session, swaps);
     super::create::time_each(session, &requests, "swap")
+}
+
+/// S swap requests of the pair, alternating the argument order, encoded before timing.
+pub fn encode_swaps(session: &mut IpsetSession, swaps: usize) -> EncodedRequests {
+    let mut encoded = EncodedRequests::with_capacity(swaps, 64);
+    for i in 0..swaps {
+        let (a, b) = if i % 2 == 0 {
+            (FIRST, SECOND)
+        } else {
+            (SECOND, FIRST)
+        };
+        encoded.push(&mut session.socket, |w, seq| {
+            message::swap(w, seq, a, b, Ack::Always)
+        });
+    }
+    encoded
 }
 
 /// After an odd number of swaps the first set holds the second's single element.
