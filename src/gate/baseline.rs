@@ -4,11 +4,11 @@
 //! quantiles and a log2 histogram of all samples), not the raw samples: kilobytes, not
 //! megabytes.
 
+use super::evidence::MetricEvidence;
 use crate::error::KcanaryError;
-use crate::results::{Better, Environment, RunResults, SampleKind, Skipped, Summary};
-use crate::stats::{Log2Histogram, repetition_values};
+use crate::results::{Environment, RunResults, Skipped};
+use crate::stats::Log2Histogram;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The `kind` field that tells a baseline file from a results file.
@@ -32,21 +32,12 @@ pub struct BaselineFile {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BaselineMetric {
-    pub scenario: String,
-    pub metric: String,
-    pub unit: String,
-    pub better: Better,
-    pub sample_kind: SampleKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<f64>,
-    #[serde(default)]
-    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Names, direction, threshold, parameters, one value per repetition (what the gate's
+    /// statistics use) and the summary quantiles of all raw samples.
+    #[serde(flatten)]
+    pub evidence: MetricEvidence,
     /// Raw samples per repetition in the source file.
     pub repetition_sizes: Vec<usize>,
-    /// One value per repetition: what the gate's statistics use.
-    pub repetition_values: Vec<f64>,
-    /// Quantiles of all raw samples.
-    pub summary: Summary,
     /// Shape of all raw samples.
     pub histogram: Log2Histogram,
 }
@@ -57,16 +48,8 @@ impl BaselineFile {
             .results
             .iter()
             .map(|m| BaselineMetric {
-                scenario: m.scenario.clone(),
-                metric: m.metric.clone(),
-                unit: m.unit.clone(),
-                better: m.better,
-                sample_kind: m.sample_kind,
-                threshold: m.threshold,
-                parameters: m.parameters.clone(),
+                evidence: MetricEvidence::of(m),
                 repetition_sizes: m.repetition_sizes.clone(),
-                repetition_values: repetition_values(m),
-                summary: m.summary.clone(),
                 histogram: Log2Histogram::of(&m.samples),
             })
             .collect();
@@ -103,7 +86,7 @@ impl BaselineFile {
         let baseline: BaselineFile = serde_json::from_value(value).map_err(|e| {
             KcanaryError::bad_input(path, None, format!("not a kcanary baseline file: {e}"))
         })?;
-        for m in &baseline.metrics {
+        for m in baseline.metrics.iter().map(|m| &m.evidence) {
             let key = format!("{}/{}", m.scenario, m.metric);
             if m.repetition_values.is_empty() {
                 return Err(KcanaryError::bad_input(

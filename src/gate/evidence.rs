@@ -5,19 +5,24 @@
 use super::baseline::{BASELINE_KIND, BaselineFile};
 use crate::error::KcanaryError;
 use crate::results::file::parse_results;
-use crate::results::{Better, Environment, RunResults, SampleKind, Skipped, Summary};
+use crate::results::{Better, Environment, MetricResult, RunResults, SampleKind, Skipped, Summary};
 use crate::stats::repetition_values;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-#[derive(Debug, Clone)]
+/// Also the core of a baseline file's metric (`BaselineMetric` flattens it), so the two stay
+/// the same by construction.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricEvidence {
     pub scenario: String,
     pub metric: String,
     pub unit: String,
     pub better: Better,
     pub sample_kind: SampleKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    #[serde(default)]
     pub parameters: BTreeMap<String, serde_json::Value>,
     /// One value per repetition (see `stats::repetition_values`).
     pub repetition_values: Vec<f64>,
@@ -26,6 +31,21 @@ pub struct MetricEvidence {
 }
 
 impl MetricEvidence {
+    /// The evidence of one metric of a results file.
+    pub fn of(m: &MetricResult) -> MetricEvidence {
+        MetricEvidence {
+            scenario: m.scenario.clone(),
+            metric: m.metric.clone(),
+            unit: m.unit.clone(),
+            better: m.better,
+            sample_kind: m.sample_kind,
+            threshold: m.threshold,
+            parameters: m.parameters.clone(),
+            repetition_values: repetition_values(m),
+            summary: m.summary.clone(),
+        }
+    }
+
     pub fn key(&self) -> String {
         format!("{}/{}", self.scenario, self.metric)
     }
@@ -42,21 +62,7 @@ pub struct RunEvidence {
 
 impl RunEvidence {
     pub fn from_results(label: impl Into<String>, run: &RunResults) -> RunEvidence {
-        let metrics = run
-            .results
-            .iter()
-            .map(|m| MetricEvidence {
-                scenario: m.scenario.clone(),
-                metric: m.metric.clone(),
-                unit: m.unit.clone(),
-                better: m.better,
-                sample_kind: m.sample_kind,
-                threshold: m.threshold,
-                parameters: m.parameters.clone(),
-                repetition_values: repetition_values(m),
-                summary: m.summary.clone(),
-            })
-            .collect();
+        let metrics = run.results.iter().map(MetricEvidence::of).collect();
         RunEvidence {
             label: label.into(),
             environment: run.environment.clone(),
@@ -69,17 +75,7 @@ impl RunEvidence {
         let metrics = baseline
             .metrics
             .iter()
-            .map(|m| MetricEvidence {
-                scenario: m.scenario.clone(),
-                metric: m.metric.clone(),
-                unit: m.unit.clone(),
-                better: m.better,
-                sample_kind: m.sample_kind,
-                threshold: m.threshold,
-                parameters: m.parameters.clone(),
-                repetition_values: m.repetition_values.clone(),
-                summary: m.summary.clone(),
-            })
+            .map(|m| m.evidence.clone())
             .collect();
         RunEvidence {
             label: label.into(),
