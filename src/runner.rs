@@ -109,7 +109,8 @@ fn merge_repetition(
                     sample_kind: m.kind,
                     samples: Vec::new(),
                     repetition_sizes: Vec::new(),
-                    summary: Summary::of(&[0.0]).expect("one sample"),
+                    // Replaced by the summary of every repetition once the scenario is done.
+                    summary: Summary::of(&m.samples).expect("checked non-empty above"),
                     threshold: scenario.threshold_for(m.metric),
                     parameters: scenario.params.to_json(),
                 });

@@ -84,12 +84,7 @@ impl Element {
         }
         let mut words = options.iter();
         while let Some(word) = words.next() {
-            let mut value = |what: &str| {
-                words
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("option '{word}' needs a {what}"))
-            };
+            let mut value = |what: &str| option_value(&mut words, word, what);
             match word.as_str() {
                 "timeout" => {
                     element.timeout = Some(parse_number(&value("number of seconds")?, "timeout")?)
@@ -183,12 +178,7 @@ impl CreateOptions {
         }
         let mut words = options.iter();
         while let Some(word) = words.next() {
-            let mut value = |what: &str| {
-                words
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("option '{word}' needs a {what}"))
-            };
+            let mut value = |what: &str| option_value(&mut words, word, what);
             match word.as_str() {
                 "family" => {
                     o.family = match value("family (inet or inet6)")?.as_str() {
@@ -273,6 +263,18 @@ fn encode_ip_opt(w: &mut MessageWriter, kind: u16, ip: Option<IpAddr>) {
         ),
     }
     w.nest_end(nest);
+}
+
+/// The word after option `word` ("timeout 5"), or why it is missing.
+fn option_value(
+    words: &mut std::slice::Iter<String>,
+    word: &str,
+    what: &str,
+) -> Result<String, String> {
+    words
+        .next()
+        .cloned()
+        .ok_or_else(|| format!("option '{word}' needs a {what}"))
 }
 
 /// "a", "a/n" or "a-b".
