@@ -128,9 +128,17 @@ pub struct GateArgs {
     /// thresholds in the results files.
     #[arg(long, value_name = "FRACTION")]
     pub threshold: Option<f64>,
-    /// Threshold for metrics whose scenario sets none.
-    #[arg(long, value_name = "FRACTION", default_value_t = kcanary::gate::options::DEFAULT_THRESHOLD)]
-    pub default_threshold: f64,
+    /// Threshold for metrics whose scenario sets none [default: 0.10, or 0.02 for runs in
+    /// deterministic mode (qemu-tcg-icount), which resolves changes far below 1%].
+    #[arg(long, value_name = "FRACTION")]
+    pub default_threshold: Option<f64>,
+    /// Do not fail when baseline metrics are missing in the candidate (a scenario skipped or
+    /// not run); they are still listed. Without it such a comparison exits 4.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Leave this scenario out of the comparison on purpose (repeatable).
+    #[arg(long = "ignore-scenario", value_name = "NAME")]
+    pub ignore_scenarios: Vec<String>,
     /// Format of the table on standard output.
     #[arg(long, value_enum, default_value = "text")]
     pub format: TableFormat,
@@ -182,15 +190,19 @@ pub struct BaselineArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BaselineAction {
-    /// Store a compact baseline of a results file under
-    /// DIR/<machine-class>/<kernel-release>/<name>.json.
+    /// Store a compact baseline of one or more results files of the same kernel under
+    /// DIR/<machine-class>/<kernel-release>/<name>.json. Give several runs (A/A: the same
+    /// kernel run several times) and the gate learns the between-run drift from them.
     Save(BaselineSaveArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct BaselineSaveArgs {
-    /// The results file to digest.
-    pub results: PathBuf,
+    /// The results files to digest: runs of one kernel in one execution mode. With two or
+    /// more, each metric keeps every run's repetitions and the spread of the run medians,
+    /// which widens later verdicts by the drift between runs.
+    #[arg(required = true, num_args = 1..)]
+    pub results: Vec<PathBuf>,
     /// Label of the baseline (the file name).
     #[arg(long, default_value = "default")]
     pub name: String,

@@ -12,6 +12,10 @@ pub mod exit_code {
     pub const BAD_INPUT: i32 = 2;
     /// The environment failed: no privileges, a kernel error, a VM that did not boot.
     pub const ENVIRONMENT: i32 = 3;
+    /// No verdict without evidence: nothing was compared, or metrics of the baseline are
+    /// missing (skipped, not run) in the candidate, or a scenario named explicitly could not
+    /// run here.
+    pub const INCOMPLETE: i32 = 4;
     /// `git bisect run`'s "cannot test this commit".
     pub const BISECT_SKIP: i32 = 125;
 }

@@ -2,18 +2,10 @@
 //! into one `MetricResult` per metric. This is the "scenario → workload → samples" step.
 
 use crate::error::{KcanaryError, Result};
+use crate::gate::GateOptions;
 use crate::results::{Environment, MetricResult, RunResults, SCHEMA_VERSION, Skipped, Summary};
 use crate::scenario::Scenario;
 use crate::workload::{Measurement, Progress, RepetitionContext};
-
-/// What to do with a scenario the kernel cannot run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WhenUnavailable {
-    /// Record it as skipped with the reason (the default suite on any kernel).
-    Skip,
-    /// Fail the run (the user asked for this scenario by name).
-    Fail,
-}
 
 /// Hooks the command line gives the runner: progress display and status lines.
 pub struct RunHooks<'a> {
@@ -22,11 +14,13 @@ pub struct RunHooks<'a> {
     pub status: &'a dyn Fn(&str),
 }
 
-/// Runs every scenario in order and gathers the results of the whole run.
+/// Runs every scenario in order and gathers the results of the whole run. A scenario this
+/// kernel cannot run is recorded as skipped with the reason, whether it was named or came
+/// with the default suite, so the results of the others are still kept; commands decide
+/// what a skip of a named scenario means for their exit code (`RunResults::skipped`).
 pub fn run_scenarios(
     scenarios: &[Scenario],
     execution_mode: &str,
-    when_unavailable: WhenUnavailable,
     hooks: &RunHooks,
 ) -> Result<RunResults> {
     let mut run = RunResults {
@@ -37,12 +31,6 @@ pub fn run_scenarios(
     };
     for scenario in scenarios {
         if let Err(reason) = scenario.workload.available() {
-            if when_unavailable == WhenUnavailable::Fail {
-                return Err(KcanaryError::Kernel(format!(
-                    "scenario {} cannot run here: {reason}",
-                    scenario.name
-                )));
-            }
             (hooks.status)(&format!("{}: skipped: {reason}", scenario.name));
             run.skipped.push(Skipped {
                 scenario: scenario.name.clone(),
@@ -50,12 +38,18 @@ pub fn run_scenarios(
             });
             continue;
         }
+        let least = crate::gate::verdict::minimum_repetitions(GateOptions::default().alpha);
         (hooks.status)(&format!(
-            "{}: {} ({} warm-up + {} repetitions)",
+            "{}: {} ({} warm-up + {} repetitions{})",
             scenario.name,
             scenario.workload.name(),
             scenario.warmup,
-            scenario.repetitions
+            scenario.repetitions,
+            if scenario.repetitions < least {
+                format!("; too few for a gate verdict, which needs {least}")
+            } else {
+                String::new()
+            }
         ));
         run.results.extend(run_scenario(scenario, hooks.progress)?);
     }
@@ -75,12 +69,37 @@ pub fn run_scenario(scenario: &Scenario, progress: &dyn Progress) -> Result<Vec<
         let measurements = scenario.workload.run(&scenario.params, &ctx)?;
         if !warmup {
             merge_repetition(scenario, measurements, &mut merged)?;
+            if index == scenario.warmup {
+                check_threshold_names(scenario, &merged)?;
+            }
         }
     }
     for metric in &mut merged {
         metric.summary = Summary::of(&metric.samples).expect("merge rejects empty measurements");
     }
     Ok(merged)
+}
+
+/// A `[thresholds]` entry naming no metric of the workload would be silently ignored; the
+/// metric names are known once the first repetition produced them (some depend on the
+/// parameters, like a replay's per-command metrics).
+fn check_threshold_names(scenario: &Scenario, merged: &[MetricResult]) -> Result<()> {
+    for name in scenario.metric_thresholds.keys() {
+        if !merged.iter().any(|m| &m.metric == name) {
+            let known: Vec<&str> = merged.iter().map(|m| m.metric.as_str()).collect();
+            return Err(KcanaryError::bad_input(
+                &scenario.source,
+                crate::scenario::file::key_line_in_file(&scenario.source, name),
+                format!(
+                    "[thresholds] names '{name}', which workload {} does not measure (its \
+                     metrics: {})",
+                    scenario.workload.name(),
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn merge_repetition(
@@ -107,6 +126,7 @@ fn merge_repetition(
                     unit: m.unit.to_string(),
                     better: m.better,
                     sample_kind: m.kind,
+                    role: Some(m.role),
                     samples: Vec::new(),
                     repetition_sizes: Vec::new(),
                     // Replaced by the summary of every repetition once the scenario is done.

@@ -1,6 +1,7 @@
 //! The gate on real runs of the real kernel: a real 50x-plus difference (swaps with 20,000
 //! other sets against none) is a regression on the right metric with exit code 1, and the
-//! same scenario run twice is not. `ci/false-alarms.sh` repeats the second check 10 times.
+//! same scenario run again is not, against a baseline pooled from three runs.
+//! `ci/false-alarms.sh` and `ci/aa-suite.sh` repeat such checks many times.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -79,22 +80,42 @@ fn swaps_among_20000_sets_regress_against_swaps_alone() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("improved"));
 }
 
+/// Runs of one kernel drift apart (frequency, page layout, neighbours: this test shares
+/// the machine with the rest of the suite), so the baseline is what the README tells users
+/// to keep: pooled from three runs, which teaches the gate that drift. A fourth run checked
+/// against it must not be called regressed.
 #[test]
-fn the_same_scenario_twice_is_no_regression() {
+fn the_same_scenario_again_is_no_regression_against_a_pooled_baseline() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let (first, second) = (
-        dir.path().join("first.json"),
-        dir.path().join("second.json"),
-    );
-    run_swaps(&first, "2000");
-    run_swaps(&second, "2000");
+    let runs: Vec<_> = (0..4)
+        .map(|i| dir.path().join(format!("run{i}.json")))
+        .collect();
+    for run in &runs {
+        run_swaps(run, "0");
+    }
+    let root = dir.path().join("baselines");
     let o = kcanary(&[
-        "check",
-        second.to_str().unwrap(),
-        "--baseline",
-        first.to_str().unwrap(),
+        "baseline",
+        "save",
+        runs[0].to_str().unwrap(),
+        runs[1].to_str().unwrap(),
+        runs[2].to_str().unwrap(),
+        "--dir",
+        root.to_str().unwrap(),
     ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let saved = String::from_utf8_lossy(&o.stdout);
+    let pooled = saved
+        .split_whitespace()
+        .next()
+        .expect("path of the baseline");
+    let o = kcanary(&["check", runs[3].to_str().unwrap(), "--baseline", pooled]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     let row = stdout

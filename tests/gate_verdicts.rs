@@ -59,7 +59,7 @@ fn halving_improves() {
 fn ten_percent_is_decided_by_the_threshold() {
     // A true 1.1x change against a 5% threshold, 10 repetitions: always a regression.
     let strict = GateOptions {
-        default_threshold: 0.05,
+        default_threshold: Some(0.05),
         ..GateOptions::default()
     };
     let counts = verdicts(1.1, 10, &strict);
@@ -70,7 +70,7 @@ fn ten_percent_is_decided_by_the_threshold() {
     );
     // Against a 25% threshold it is too small to matter: never a regression, mostly unchanged.
     let lenient = GateOptions {
-        default_threshold: 0.25,
+        default_threshold: Some(0.25),
         ..GateOptions::default()
     };
     let counts = verdicts(1.1, 10, &lenient);

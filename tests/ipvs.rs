@@ -9,7 +9,7 @@ use kcanary::ipvs::{IpvsClient, Service, ServiceKey, table};
 use kcanary::isolate::netns::in_fresh_netns;
 use kcanary::netlink::NetlinkSocket;
 use kcanary::netlink::errno::no_private_names;
-use kcanary::runner::{RunHooks, WhenUnavailable, run_scenarios};
+use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::workload::NoProgress;
 use std::io::Write;
 
@@ -46,18 +46,48 @@ fn missing_ipvs_is_a_skip_with_the_reason() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(
-        std::slice::from_ref(&scenario),
-        "host",
-        WhenUnavailable::Skip,
-        &hooks,
-    )
-    .unwrap();
+    let run = run_scenarios(std::slice::from_ref(&scenario), "host", &hooks).unwrap();
     assert!(run.results.is_empty());
     assert_eq!(run.skipped[0].reason, NO_IPVS);
-    // Asked for by name, it is an environment failure instead.
-    let error = run_scenarios(&[scenario], "host", WhenUnavailable::Fail, &hooks).unwrap_err();
-    assert_eq!(error.exit_code(), kcanary::error::exit_code::ENVIRONMENT);
+}
+
+/// Asked for by name next to one that runs, an IPVS scenario on a kernel without IP_VS is
+/// skipped with its reason, the other's results are still written, and the exit code (4)
+/// says the run is not the evidence that was asked for.
+#[test]
+fn a_named_scenario_that_cannot_run_still_writes_the_others_and_exits_4() {
+    if ipvs_available().is_ok() {
+        eprintln!("this kernel has IP_VS: nothing to skip here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args([
+            "run",
+            "ipvs-services-2k",
+            "ipset-swap-storm-0",
+            "--repetitions",
+            "1",
+        ])
+        .args(["--set", "swaps=20", "--set", "services=10", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("ipvs-services-2k was asked for but could not run here"),
+        "{stderr}"
+    );
+    let run = kcanary::results::file::read_results(&out).unwrap();
+    assert_eq!(run.skipped.len(), 1);
+    assert_eq!(run.skipped[0].reason, NO_IPVS);
+    assert!(
+        run.results
+            .iter()
+            .any(|m| m.scenario == "ipset-swap-storm-0")
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The IPVS and probe scenario files parse, name real workloads, and run (or skip) here.
 
-use kcanary::runner::{RunHooks, WhenUnavailable, run_scenarios};
+use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::scenario::{Scenario, load_file};
 use kcanary::workload::NoProgress;
 use std::path::Path;
@@ -62,7 +62,7 @@ fn probe_scenario_runs_here_and_gives_plausible_percentiles() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(&[scenario], "host", WhenUnavailable::Fail, &hooks).unwrap();
+    let run = run_scenarios(&[scenario], "host", &hooks).unwrap();
     let value = |metric: &str| {
         run.results
             .iter()
@@ -102,7 +102,7 @@ fn guest_scenario() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(&[scenario], "vm", WhenUnavailable::Fail, &hooks).unwrap();
+    let run = run_scenarios(&[scenario], "vm", &hooks).unwrap();
     println!("kernel: {}", run.environment.kernel_release);
     for r in &run.results {
         let s = &r.summary;

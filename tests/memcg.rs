@@ -11,7 +11,7 @@ use kcanary::memcg::teardown::is_mount_point;
 use kcanary::memcg::workspace::{ChargeMedium, Workspace};
 use kcanary::memcg::{MemoryHierarchy, remove_leftovers};
 use kcanary::results::RunResults;
-use kcanary::runner::{RunHooks, WhenUnavailable, run_scenarios};
+use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::scenario::parse_scenario;
 use kcanary::workload::NoProgress;
 use std::path::{Path, PathBuf};
@@ -128,7 +128,9 @@ fn run_scenario_text(text: &str) -> RunResults {
         progress: &NoProgress,
         status: &|line: &str| eprintln!("{line}"),
     };
-    run_scenarios(&[scenario], "host", WhenUnavailable::Fail, &hooks).unwrap()
+    let run = run_scenarios(&[scenario], "host", &hooks).unwrap();
+    assert!(run.skipped.is_empty(), "skipped: {:?}", run.skipped);
+    run
 }
 
 fn metric<'a>(results: &'a RunResults, name: &str) -> &'a kcanary::results::MetricResult {
@@ -250,9 +252,7 @@ fn bad_charge_parameter_is_a_usage_error() {
         progress: &NoProgress,
         status: &|_: &str| {},
     };
-    let error = run_scenarios(&[scenario], "host", WhenUnavailable::Fail, &hooks)
-        .err()
-        .unwrap();
+    let error = run_scenarios(&[scenario], "host", &hooks).err().unwrap();
     assert_eq!(error.exit_code(), kcanary::error::exit_code::BAD_INPUT);
     assert!(
         error.to_string().contains("\"tmpfs\" or \"page_cache\""),
@@ -271,9 +271,7 @@ fn a_charge_larger_than_the_machine_is_refused_before_anything_is_created() {
         progress: &NoProgress,
         status: &|_: &str| {},
     };
-    let error = run_scenarios(&[scenario], "host", WhenUnavailable::Fail, &hooks)
-        .err()
-        .unwrap();
+    let error = run_scenarios(&[scenario], "host", &hooks).err().unwrap();
     assert_eq!(error.exit_code(), kcanary::error::exit_code::BAD_INPUT);
     assert!(error.to_string().contains("more than half"), "{error}");
     assert!(

@@ -1,4 +1,5 @@
-//! `kcanary baseline save RESULTS`: digests a results file into a baseline file.
+//! `kcanary baseline save RESULTS...`: digests results files of one kernel into a baseline
+//! file.
 
 use crate::cli::{BaselineAction, BaselineArgs, BaselineSaveArgs};
 use kcanary::error::{Result, exit_code};
@@ -12,17 +13,27 @@ pub fn execute(args: BaselineArgs) -> Result<i32> {
 }
 
 fn save(args: BaselineSaveArgs) -> Result<i32> {
-    let run = read_results(&args.results)?;
-    let baseline =
-        BaselineFile::from_results(&run, &args.name, &args.results.display().to_string());
+    let runs = args
+        .results
+        .iter()
+        .map(|path| Ok((path.clone(), read_results(path)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let baseline = BaselineFile::from_runs(&runs, &args.name)?;
     let path = baseline.path_under(&args.dir);
     let bytes = baseline.to_json_text()?.into_bytes();
     write_bytes_atomic(&path, &bytes)?;
     println!(
-        "{} ({} metrics, {} bytes)",
+        "{} ({} metrics from {} run(s), {} bytes)",
         path.display(),
         baseline.metrics.len(),
+        runs.len(),
         bytes.len()
     );
+    if runs.len() == 1 {
+        println!(
+            "note: a baseline of one run cannot tell the gate how much separate runs drift; \
+             save it from several runs of this kernel for verdicts that hold across runs"
+        );
+    }
     Ok(exit_code::OK)
 }

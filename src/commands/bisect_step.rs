@@ -78,12 +78,22 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
         );
         return Ok(exit_code::BISECT_SKIP);
     }
-    let compared = match compare_kernels(&baseline, &[evidence_of(&candidate)], &args.gate) {
+    let interleaved = runs.len() == 1 && args.rounds > 1;
+    let compared = match compare_kernels(
+        &baseline,
+        &[evidence_of(&candidate)],
+        &args.gate,
+        interleaved,
+    ) {
         Ok(compared) => compared,
         Err(e) => return Ok(abort(&e.to_string())),
     };
-    if compared.metrics_compared == 0 {
-        eprintln!("kcanary: bisect-step: no metric in common with the baseline: skip (125)");
+    if compared.exit_code == exit_code::INCOMPLETE {
+        // Missing evidence is not "good": this commit cannot be judged.
+        eprintln!(
+            "kcanary: bisect-step: the candidate lacks metrics of the baseline (see above): \
+             skip (125)"
+        );
         return Ok(exit_code::BISECT_SKIP);
     }
     if compared.exit_code == exit_code::REGRESSION {

@@ -15,24 +15,12 @@ pub fn gate_options(args: &GateArgs) -> Result<GateOptions> {
     let options = GateOptions {
         default_threshold: args.default_threshold,
         threshold_override: args.threshold,
+        allow_missing: args.allow_missing,
+        ignore_scenarios: args.ignore_scenarios.clone(),
         ..GateOptions::default()
     };
-    if let Some(t) = args.threshold {
-        check_threshold("--threshold", t)?;
-    }
-    check_threshold("--default-threshold", args.default_threshold)?;
     options.validate().map_err(KcanaryError::Usage)?;
     Ok(options)
-}
-
-fn check_threshold(flag: &str, value: f64) -> Result<()> {
-    if value > 0.0 && value.is_finite() {
-        Ok(())
-    } else {
-        Err(KcanaryError::Usage(format!(
-            "{flag} must be a positive fraction such as 0.10 (10%), found {value}"
-        )))
-    }
 }
 
 /// Prints the table, writes the requested files, and returns the exit code.
@@ -51,18 +39,25 @@ pub fn finish(args: &GateArgs, comparisons: &[Comparison]) -> Result<i32> {
     if let Some(path) = &args.bencher {
         write_bytes_atomic(path, BencherExporter.render(comparisons).as_bytes())?;
     }
+    Ok(exit_status(comparisons, args.fail_on_inconclusive))
+}
+
+/// 1 when a metric regressed (or, with `--fail-on-inconclusive`, is inconclusive); else 4
+/// when a comparison is no evidence for a pass (nothing compared, baseline metrics missing);
+/// else 0.
+pub fn exit_status(comparisons: &[Comparison], fail_on_inconclusive: bool) -> i32 {
     let regressed = comparisons.iter().any(Comparison::has_regression);
     let inconclusive = comparisons
         .iter()
         .flat_map(|c| &c.metrics)
         .any(|m| m.verdict == Verdict::Inconclusive);
-    Ok(
-        if regressed || (args.fail_on_inconclusive && inconclusive) {
-            exit_code::REGRESSION
-        } else {
-            exit_code::OK
-        },
-    )
+    if regressed || (fail_on_inconclusive && inconclusive) {
+        exit_code::REGRESSION
+    } else if comparisons.is_empty() || !comparisons.iter().all(Comparison::is_complete) {
+        exit_code::INCOMPLETE
+    } else {
+        exit_code::OK
+    }
 }
 
 /// Runs are labelled by file name; when two share one (a/results.json, b/results.json) the

@@ -2,17 +2,29 @@
 
 use crate::cli::ListArgs;
 use kcanary::error::Result;
+use kcanary::gate::GateOptions;
+use kcanary::gate::verdict::minimum_repetitions;
 use kcanary::scenario::builtin_scenarios;
 use kcanary::workload::registry;
 
 pub fn execute(args: ListArgs) -> Result<i32> {
     let scenarios = builtin_scenarios();
     let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let least = minimum_repetitions(GateOptions::default().alpha);
     println!("Built-in scenarios (* = in the default suite; run one with `kcanary run NAME`):");
     for s in &scenarios {
         let mark = if s.in_default_suite() { '*' } else { ' ' };
+        let caution = if s.repetitions < least {
+            format!(
+                " [{} repetitions cannot give a verdict: the gate needs {least}; use \
+                 --repetitions {least} or more]",
+                s.repetitions
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "{mark} {:<width$}  {:<24} {}",
+            "{mark} {:<width$}  {:<24} {}{caution}",
             s.name,
             s.workload.name(),
             s.description

@@ -7,7 +7,7 @@ use kcanary::error::{KcanaryError, Result};
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
 use kcanary::results::file::write_json_atomic;
-use kcanary::runner::{RunHooks, WhenUnavailable, run_scenarios};
+use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::scenario::Scenario;
 use kcanary::workload::{Params, Workload, params::ParamValue};
 
@@ -60,10 +60,10 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
         progress: &progress,
         status: &status,
     };
-    let run = run_scenarios(&[scenario], "host", WhenUnavailable::Fail, &hooks)?;
+    let run = run_scenarios(&[scenario], "host", &hooks)?;
     if let Some(out) = &args.out {
         write_json_atomic(out, &run)?;
     }
     print!("{}", results_table(&run));
-    Ok(0)
+    Ok(super::run::exit_status_of_named(&run))
 }

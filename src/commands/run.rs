@@ -1,12 +1,13 @@
 //! `kcanary run`: run scenarios, print the table, write the results file.
 
 use crate::cli::RunArgs;
-use kcanary::error::Result;
+use kcanary::error::{Result, exit_code};
 use kcanary::isolate::privileges;
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
+use kcanary::results::RunResults;
 use kcanary::results::file::write_json_atomic;
-use kcanary::runner::{RunHooks, WhenUnavailable, run_scenarios};
+use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::scenario::{
     self,
     overrides::{ScenarioOverrides, apply_overrides},
@@ -20,22 +21,38 @@ pub fn execute(args: RunArgs) -> Result<i32> {
     };
     apply_overrides(&mut scenarios, &overrides)?;
     ensure_privileges()?;
-    let when_unavailable = if args.scenarios.is_empty() {
-        WhenUnavailable::Skip
-    } else {
-        WhenUnavailable::Fail
-    };
     let progress = TerminalProgress::new();
     let status = |line: &str| eprintln!("kcanary: {line}");
     let hooks = RunHooks {
         progress: &progress,
         status: &status,
     };
-    let run = run_scenarios(&scenarios, &args.execution_mode, when_unavailable, &hooks)?;
+    let run = run_scenarios(&scenarios, &args.execution_mode, &hooks)?;
     write_json_atomic(&args.out, &run)?;
     print!("{}", results_table(&run));
     eprintln!("kcanary: results written to {}", args.out.display());
-    Ok(0)
+    Ok(if args.scenarios.is_empty() {
+        // The default suite runs what this kernel can; skips are listed in the results.
+        exit_code::OK
+    } else {
+        exit_status_of_named(&run)
+    })
+}
+
+/// Scenarios named on the command line that this kernel could not run: the results of the
+/// others are written, and the exit code (4) says the run is not the evidence asked for.
+pub fn exit_status_of_named(run: &RunResults) -> i32 {
+    for skipped in &run.skipped {
+        eprintln!(
+            "kcanary: {} was asked for but could not run here: {}",
+            skipped.scenario, skipped.reason
+        );
+    }
+    if run.skipped.is_empty() {
+        exit_code::OK
+    } else {
+        exit_code::INCOMPLETE
+    }
 }
 
 /// Netlink workloads need CAP_NET_ADMIN in a namespace of their own. Without root, enter a

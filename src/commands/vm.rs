@@ -3,7 +3,7 @@
 use super::gate_output::{finish, gate_options};
 use crate::cli::{GateArgs, VmArgs, VmRunArgs};
 use kcanary::error::{KcanaryError, Result, exit_code};
-use kcanary::gate::{RunEvidence, compare_evidence};
+use kcanary::gate::{GateOptions, RunEvidence, compare_evidence};
 use kcanary::report::table::results_table;
 use kcanary::vm::compare::ensure_same_execution_mode;
 use kcanary::vm::protocol::ScenarioOverrides;
@@ -16,11 +16,29 @@ pub fn execute(args: VmArgs) -> Result<i32> {
     let options = session_options(args.kernels, args.rounds, &args.run);
     let runs = run_session(&options, &|line| eprintln!("{line}"))?;
     print_runs(&runs);
+    // Scenarios named on the command line that a kernel skipped: no pass on that run.
+    let named_status = if args.run.scenarios.is_empty() {
+        exit_code::OK
+    } else {
+        runs.iter()
+            .map(|run| super::run::exit_status_of_named(&run.results))
+            .max()
+            .unwrap_or(exit_code::OK)
+    };
     let Some((baseline, candidates)) = runs.split_first().filter(|(_, c)| !c.is_empty()) else {
-        return Ok(exit_code::OK);
+        return Ok(named_status);
     };
     let candidates: Vec<RunEvidence> = candidates.iter().map(evidence_of).collect();
-    Ok(compare_kernels(&evidence_of(baseline), &candidates, &args.gate)?.exit_code)
+    // Rounds alternate kernels, so with two or more rounds each side's repetitions span
+    // several boots interleaved with the other side's: between-boot drift is in the data.
+    let interleaved = args.rounds > 1;
+    let gate_status =
+        compare_kernels(&evidence_of(baseline), &candidates, &args.gate, interleaved)?.exit_code;
+    Ok(if gate_status == exit_code::OK {
+        named_status
+    } else {
+        gate_status
+    })
 }
 
 pub fn session_options(kernels: Vec<String>, rounds: usize, run: &VmRunArgs) -> SessionOptions {
@@ -78,10 +96,8 @@ pub fn guest_init() -> Result<i32> {
 
 /// What comparing kernels found.
 pub struct KernelComparison {
-    /// The gate's exit code: 0, or 1 when a candidate regressed.
+    /// The gate's exit code: 0, 1 when a candidate regressed, 4 when evidence is missing.
     pub exit_code: i32,
-    /// Metrics both sides have (0: nothing could be compared).
-    pub metrics_compared: usize,
 }
 
 /// How `vm` and `bisect-step` compare kernels: the gate's comparison, with the same table,
@@ -91,22 +107,22 @@ pub fn compare_kernels(
     baseline: &RunEvidence,
     candidates: &[RunEvidence],
     gate: &GateArgs,
+    interleaved: bool,
 ) -> Result<KernelComparison> {
     for candidate in candidates {
         ensure_same_execution_mode(&baseline.environment, &candidate.environment)?;
     }
-    let options = gate_options(gate)?;
+    let options = GateOptions {
+        interleaved,
+        ..gate_options(gate)?
+    };
     let comparisons: Vec<_> = candidates
         .iter()
         .map(|candidate| compare_evidence(baseline, candidate, &options))
         .collect();
-    let metrics_compared = comparisons.iter().map(|c| c.metrics.len()).sum();
     println!();
     let exit_code = finish(gate, &comparisons)?;
-    Ok(KernelComparison {
-        exit_code,
-        metrics_compared,
-    })
+    Ok(KernelComparison { exit_code })
 }
 
 /// A kernel's merged results as the gate's evidence, labelled by the kernel.

@@ -6,7 +6,8 @@
 
 use super::evidence::MetricEvidence;
 use crate::error::KcanaryError;
-use crate::results::{Environment, RunResults, Skipped};
+use crate::results::summary::median;
+use crate::results::{Environment, MetricRole, RunResults, Skipped, Summary};
 use crate::stats::Log2Histogram;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -68,6 +69,100 @@ impl BaselineFile {
         }
     }
 
+    /// A baseline pooled from several runs of one kernel (A/A runs): each metric keeps the
+    /// repetition values of every run, and the median of each run (`run_medians`), whose
+    /// spread is the between-run drift the gate folds into its intervals. Refuses runs of
+    /// different kernels or execution modes, and runs without a single metric to compare
+    /// against (a baseline that would let anything pass).
+    pub fn from_runs(
+        runs: &[(PathBuf, RunResults)],
+        label: &str,
+    ) -> Result<BaselineFile, KcanaryError> {
+        let Some(((first_path, first), others)) = runs.split_first() else {
+            return Err(KcanaryError::Usage("no results file to save".into()));
+        };
+        for (path, run) in runs {
+            if !run.results.iter().any(|m| m.role() != MetricRole::Setting) {
+                let skipped: Vec<String> = run
+                    .skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.scenario, s.reason))
+                    .collect();
+                return Err(KcanaryError::bad_input(
+                    path,
+                    None,
+                    format!(
+                        "holds no metric to compare against{}; a baseline made of it would \
+                         let any candidate pass",
+                        if skipped.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (skipped: {})", skipped.join("; "))
+                        }
+                    ),
+                ));
+            }
+        }
+        for (path, run) in others {
+            for (what, a, b) in [
+                (
+                    "kernel release",
+                    &first.environment.kernel_release,
+                    &run.environment.kernel_release,
+                ),
+                (
+                    "execution mode",
+                    &first.environment.execution_mode,
+                    &run.environment.execution_mode,
+                ),
+            ] {
+                if a != b {
+                    return Err(KcanaryError::bad_input(
+                        path,
+                        None,
+                        format!(
+                            "{what} '{b}' differs from {}'s '{a}': a baseline pools runs of \
+                             one kernel in one mode",
+                            first_path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        let sources: Vec<String> = runs.iter().map(|(p, _)| p.display().to_string()).collect();
+        let mut baseline = BaselineFile::from_results(first, label, &sources.join(", "));
+        if others.is_empty() {
+            return Ok(baseline);
+        }
+        for metric in &mut baseline.metrics {
+            let key = metric.evidence.key();
+            let mut samples = Vec::new();
+            let (mut values, mut sizes, mut run_medians) = (Vec::new(), Vec::new(), Vec::new());
+            for (_, run) in runs {
+                let Some(m) = run.results.iter().find(|m| m.key() == key) else {
+                    continue;
+                };
+                let run_values = MetricEvidence::of(m).repetition_values;
+                run_medians.extend(median(&run_values));
+                values.extend(run_values);
+                sizes.extend(&m.repetition_sizes);
+                samples.extend(&m.samples);
+            }
+            metric.evidence.repetition_values = values;
+            metric.evidence.run_medians = if run_medians.len() > 1 {
+                run_medians
+            } else {
+                Vec::new()
+            };
+            if let Some(summary) = Summary::of(&samples) {
+                metric.evidence.summary = summary;
+            }
+            metric.repetition_sizes = sizes;
+            metric.histogram = Log2Histogram::of(&samples);
+        }
+        Ok(baseline)
+    }
+
     /// Decodes and validates an already parsed baseline document (`path` names errors).
     pub fn from_json(path: &Path, value: serde_json::Value) -> Result<BaselineFile, KcanaryError> {
         let version = value.get("baseline_version").and_then(|v| v.as_u64());
@@ -87,21 +182,8 @@ impl BaselineFile {
             KcanaryError::bad_input(path, None, format!("not a kcanary baseline file: {e}"))
         })?;
         for m in baseline.metrics.iter().map(|m| &m.evidence) {
-            let key = format!("{}/{}", m.scenario, m.metric);
-            if m.repetition_values.is_empty() {
-                return Err(KcanaryError::bad_input(
-                    path,
-                    None,
-                    format!("{key}: no repetition values"),
-                ));
-            }
-            if m.repetition_values.iter().any(|v| !v.is_finite()) {
-                return Err(KcanaryError::bad_input(
-                    path,
-                    None,
-                    format!("{key}: a repetition value is not a finite number"),
-                ));
-            }
+            m.validate()
+                .map_err(|e| KcanaryError::bad_input(path, None, e))?;
         }
         Ok(baseline)
     }

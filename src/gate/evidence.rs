@@ -5,7 +5,10 @@
 use super::baseline::{BASELINE_KIND, BaselineFile};
 use crate::error::KcanaryError;
 use crate::results::file::parse_results;
-use crate::results::{Better, Environment, MetricResult, RunResults, SampleKind, Skipped, Summary};
+use crate::results::{
+    Better, Environment, MetricResult, MetricRole, RunResults, SampleKind, Skipped, Summary,
+    check_threshold,
+};
 use crate::stats::repetition_values;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -20,6 +23,9 @@ pub struct MetricEvidence {
     pub unit: String,
     pub better: Better,
     pub sample_kind: SampleKind,
+    /// Absent in baselines written before roles existed (see `MetricRole::inferred`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<MetricRole>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     #[serde(default)]
@@ -28,6 +34,11 @@ pub struct MetricEvidence {
     pub repetition_values: Vec<f64>,
     /// Summary over all raw samples (for tables; not used for verdicts).
     pub summary: Summary,
+    /// The median of each separate run's repetition values, when this evidence pools several
+    /// runs of one kernel (a baseline saved from A/A runs): their spread is the between-run
+    /// drift that within-run repetitions cannot show. Empty for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run_medians: Vec<f64>,
 }
 
 impl MetricEvidence {
@@ -39,15 +50,53 @@ impl MetricEvidence {
             unit: m.unit.clone(),
             better: m.better,
             sample_kind: m.sample_kind,
+            role: m.role,
             threshold: m.threshold,
             parameters: m.parameters.clone(),
             repetition_values: repetition_values(m),
             summary: m.summary.clone(),
+            run_medians: Vec::new(),
         }
     }
 
     pub fn key(&self) -> String {
         format!("{}/{}", self.scenario, self.metric)
+    }
+
+    /// The recorded role, or the one inferred for an older file.
+    pub fn role(&self) -> MetricRole {
+        self.role
+            .unwrap_or_else(|| MetricRole::inferred(&self.metric, &self.unit))
+    }
+
+    /// Checks what a hand-edited or damaged baseline could get wrong: values present and
+    /// finite, times and counts not negative, the threshold in range.
+    pub fn validate(&self) -> Result<(), String> {
+        let key = self.key();
+        if self.repetition_values.is_empty() {
+            return Err(format!("{key}: no repetition values"));
+        }
+        let all = self.repetition_values.iter().chain(&self.run_medians);
+        if all.clone().any(|v| !v.is_finite()) {
+            return Err(format!("{key}: a repetition value is not a finite number"));
+        }
+        if self.role() != MetricRole::Setting
+            && let Some(bad) = all.clone().find(|v| **v < 0.0)
+        {
+            return Err(format!(
+                "{key}: negative value {bad} ({} cannot be negative)",
+                self.unit
+            ));
+        }
+        if let Some(t) = self.threshold {
+            check_threshold(t).map_err(|e| format!("{key}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// How many separate runs these values pool (1 unless saved from several runs).
+    pub fn runs(&self) -> usize {
+        self.run_medians.len().max(1)
     }
 }
 

@@ -10,7 +10,8 @@ pub mod options;
 pub mod verdict;
 
 pub use compare::{
-    Comparison, GroupSummary, MetricComparison, OneSidedMetric, compare_evidence, compare_runs,
+    Comparison, EffectScale, GroupSummary, MetricComparison, OneSidedMetric, compare_evidence,
+    compare_runs,
 };
 pub use evidence::{MetricEvidence, RunEvidence, load_evidence};
 pub use options::GateOptions;

@@ -1,7 +1,11 @@
-//! The decision rule for one metric: a regression needs statistical evidence (the rank test
+//! The decision rules for one metric: a regression needs statistical evidence (the rank test
 //! and the bootstrap interval agree that the candidate is worse) and a practically
-//! relevant size (the ratio is beyond the threshold). "Unchanged" needs the whole interval
+//! relevant size (the effect is beyond the threshold). "Unchanged" needs the whole interval
 //! inside the threshold band. Everything else is honestly "inconclusive".
+//!
+//! Two effect scales: the ratio of medians for performance metrics (scale-free), and the
+//! difference of medians for counts of rare events (which are often 0 on the good kernel,
+//! where no ratio exists). Settings get no verdict at all (see `compare.rs`).
 
 use crate::results::Better;
 use crate::stats::{RankTest, RatioInterval};
@@ -71,13 +75,7 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
         }
     };
     let threshold_pct = e.threshold * 100.0;
-    let p = |value: f64| {
-        if value < 0.001 {
-            "<0.001".to_string()
-        } else {
-            format!("{value:.3}")
-        }
-    };
+    let p = format_p;
 
     if p_worse < one_sided_alpha && worse_low > 1.0 && worse > limit {
         return (
@@ -105,15 +103,10 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
             format!("interval lies within ±{threshold_pct:.0}%"),
         );
     }
-    let smallest_p = smallest_one_sided_p(e.baseline_repetitions, e.candidate_repetitions);
-    let reason = if smallest_p >= one_sided_alpha {
-        format!(
-            "{} vs {} repetitions cannot show a difference at the {:.0}% level (smallest \
-             possible p={smallest_p:.3}); run more repetitions (5 or more each)",
-            e.baseline_repetitions,
-            e.candidate_repetitions,
-            e.alpha * 100.0
-        )
+    let reason = if let Some(why) =
+        too_few_repetitions(e.baseline_repetitions, e.candidate_repetitions, e.alpha)
+    {
+        why
     } else if worse > limit {
         format!(
             "looks {} worse, but the evidence is too weak (p={})",
@@ -132,9 +125,134 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
     (Verdict::Inconclusive, reason)
 }
 
+/// What the difference rule looks at: counts of rare events per repetition.
+#[derive(Debug, Clone, Copy)]
+pub struct DifferenceEvidence {
+    /// median(candidate) - median(baseline) of the repetition values (events per repetition).
+    pub difference: f64,
+    pub interval: RatioInterval,
+    pub test: RankTest,
+    pub better: Better,
+    /// The relative threshold; the band is `threshold × max(baseline median, 1 event)`, so
+    /// from a zero baseline one more event per repetition is already beyond it.
+    pub threshold: f64,
+    pub baseline_median: f64,
+    pub alpha: f64,
+    pub baseline_repetitions: usize,
+    pub candidate_repetitions: usize,
+}
+
+impl DifferenceEvidence {
+    /// The half-width of the "no change that matters" band, in events per repetition.
+    pub fn band(&self) -> f64 {
+        self.threshold * self.baseline_median.abs().max(1.0)
+    }
+}
+
+/// The verdict for a count of rare events: the same three tests as `decide`, on the
+/// difference scale. 0 -> 0 is unchanged; 0 -> 5 in every repetition is a regression.
+pub fn decide_difference(e: &DifferenceEvidence) -> (Verdict, String) {
+    let (worse, worse_low, worse_high, p_worse, p_better) = match e.better {
+        Better::Lower => (
+            e.difference,
+            e.interval.lower,
+            e.interval.upper,
+            e.test.p_greater,
+            e.test.p_less,
+        ),
+        Better::Higher => (
+            -e.difference,
+            -e.interval.upper,
+            -e.interval.lower,
+            e.test.p_less,
+            e.test.p_greater,
+        ),
+    };
+    let band = e.band();
+    let one_sided_alpha = e.alpha / 2.0;
+    let events = |d: f64| format!("{:.1} events per repetition", d.abs());
+    if p_worse < one_sided_alpha && worse_low > 0.0 && worse > band {
+        return (
+            Verdict::Regressed,
+            format!(
+                "{} more (baseline median {}; the band is ±{band:.2} events), rank test p={}",
+                events(worse),
+                e.baseline_median,
+                format_p(p_worse)
+            ),
+        );
+    }
+    if p_better < one_sided_alpha && worse_high < 0.0 && worse < -band {
+        return (
+            Verdict::Improved,
+            format!(
+                "{} fewer (baseline median {}; the band is ±{band:.2} events), rank test p={}",
+                events(worse),
+                e.baseline_median,
+                format_p(p_better)
+            ),
+        );
+    }
+    if worse_low >= -band && worse_high <= band {
+        return (
+            Verdict::Unchanged,
+            format!("difference interval lies within ±{band:.2} events per repetition"),
+        );
+    }
+    let reason = if let Some(why) =
+        too_few_repetitions(e.baseline_repetitions, e.candidate_repetitions, e.alpha)
+    {
+        why
+    } else if worse > band {
+        format!(
+            "looks like {} more, but the evidence is too weak (p={})",
+            events(worse),
+            format_p(p_worse)
+        )
+    } else if worse < -band {
+        format!(
+            "looks like {} fewer, but the evidence is too weak (p={})",
+            events(worse),
+            format_p(p_better)
+        )
+    } else {
+        format!("too noisy to tell: the interval reaches beyond ±{band:.2} events per repetition")
+    };
+    (Verdict::Inconclusive, reason)
+}
+
+/// "<0.001" or three decimals.
+fn format_p(value: f64) -> String {
+    if value < 0.001 {
+        "<0.001".to_string()
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+/// The reason when groups this small can never reach significance at `alpha`.
+pub fn too_few_repetitions(baseline: usize, candidate: usize, alpha: f64) -> Option<String> {
+    let smallest_p = smallest_one_sided_p(baseline, candidate);
+    (smallest_p >= alpha / 2.0).then(|| {
+        format!(
+            "{baseline} vs {candidate} repetitions cannot show a difference at the {:.0}% level \
+             (smallest possible p={smallest_p:.3}); run more repetitions (5 or more each)",
+            alpha * 100.0
+        )
+    })
+}
+
+/// The fewest repetitions per side (equal on both) with which the rank test can reach a
+/// verdict at `alpha`: 4 at the default 0.05 (1/C(8,4) = 0.014 < 0.025; 3 give 0.05).
+pub fn minimum_repetitions(alpha: f64) -> usize {
+    (1..64)
+        .find(|&n| too_few_repetitions(n, n, alpha).is_none())
+        .unwrap_or(64)
+}
+
 /// The smallest one-sided p-value the rank test can give for groups of these sizes
 /// (complete separation, no ties): 1 / C(n + m, m).
-fn smallest_one_sided_p(n: usize, m: usize) -> f64 {
+pub fn smallest_one_sided_p(n: usize, m: usize) -> f64 {
     let k = n.min(m);
     let mut ways = 1.0f64;
     for i in 0..k {
@@ -146,6 +264,13 @@ fn smallest_one_sided_p(n: usize, m: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn four_repetitions_are_the_least_that_can_conclude() {
+        assert_eq!(minimum_repetitions(0.05), 4);
+        assert!(too_few_repetitions(3, 3, 0.05).is_some());
+        assert!(too_few_repetitions(4, 4, 0.05).is_none());
+    }
 
     fn evidence(ratio: f64, lower: f64, upper: f64, p_greater: f64, p_less: f64) -> Evidence {
         Evidence {
@@ -200,5 +325,62 @@ mod tests {
         assert_eq!(v, Verdict::Inconclusive);
         assert!(why.contains("3 vs 3"), "{why}");
         assert!((smallest_one_sided_p(3, 3) - 0.05).abs() < 1e-12);
+    }
+
+    fn counts(
+        difference: f64,
+        lower: f64,
+        upper: f64,
+        p_greater: f64,
+        base: f64,
+    ) -> DifferenceEvidence {
+        DifferenceEvidence {
+            difference,
+            interval: RatioInterval {
+                lower,
+                upper,
+                confidence: 0.95,
+            },
+            test: RankTest {
+                p_greater,
+                p_less: 1.0 - p_greater,
+                exact: true,
+            },
+            better: Better::Lower,
+            threshold: 0.10,
+            baseline_median: base,
+            alpha: 0.05,
+            baseline_repetitions: 5,
+            candidate_repetitions: 5,
+        }
+    }
+
+    #[test]
+    fn stalls_from_a_zero_baseline_are_a_regression() {
+        let (v, why) = decide_difference(&counts(5.0, 4.0, 6.0, 0.004, 0.0));
+        assert_eq!(v, Verdict::Regressed, "{why}");
+        assert!(why.contains("5.0 events"), "{why}");
+    }
+
+    #[test]
+    fn zero_against_zero_is_unchanged() {
+        let (v, _) = decide_difference(&counts(0.0, 0.0, 0.0, 0.5, 0.0));
+        assert_eq!(v, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn one_repetition_with_stalls_is_not_evidence() {
+        // 0,0,0,0,3 against 0,0,0,0,0: the medians agree, the interval reaches 0 .. 3.
+        let (v, _) = decide_difference(&counts(0.0, 0.0, 3.0, 0.21, 0.0));
+        assert_eq!(v, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn fewer_stalls_with_higher_is_better_is_a_regression() {
+        let mut e = counts(-3.0, -4.0, -2.0, 0.996, 5.0);
+        e.test.p_less = 0.004;
+        assert_eq!(decide_difference(&e).0, Verdict::Improved);
+        e.better = Better::Higher;
+        assert_eq!(decide_difference(&e).0, Verdict::Regressed);
     }
 }

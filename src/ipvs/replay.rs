@@ -10,7 +10,6 @@ use crate::isolate::netns::in_fresh_netns;
 use crate::netlink::MessageWriter;
 use crate::netlink::{EncodedRequests, SendFailure};
 use crate::probe::metric_name;
-use crate::results::Better;
 use crate::workload::Measurement;
 use std::path::Path;
 
@@ -100,7 +99,7 @@ fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Meas
 }
 
 fn commands(count: usize) -> Measurement {
-    Measurement::count("replay_commands", "count", Better::Higher, count as f64)
+    Measurement::setting("replay_commands", "count", count as f64)
 }
 
 fn encode(writer: &mut MessageWriter, family: u16, sequence: u32, command: &Command) {

@@ -216,12 +216,10 @@ impl Workload for DyingMemcgs {
 
         let mut measurements = vec![
             Measurement::count("dying_cgroups", "cgroups", Better::Lower, ours as f64),
-            Measurement::count(
-                "dying_after_cleanup",
-                "cgroups",
-                Better::Lower,
-                left_after_cleanup as f64,
-            ),
+            Measurement {
+                unit: "cgroups",
+                ..Measurement::events("dying_after_cleanup", left_after_cleanup as f64)
+            },
             Measurement::count(
                 "kernel_bytes_per_dying_cgroup",
                 "bytes",
@@ -317,6 +315,38 @@ fn writable(dir: &std::path::Path) -> bool {
 /// The initial user namespace maps every uid to itself; a nested one (`unshare -Ur`, rootless
 /// containers) maps a part, and its root cannot mount in the host's mount namespace.
 fn in_initial_user_namespace() -> bool {
-    std::fs::read_to_string("/proc/self/uid_map")
-        .is_ok_and(|map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+    is_initial_uid_map(std::fs::read_to_string("/proc/self/uid_map"))
+}
+
+/// Reads the answer from `/proc/self/uid_map`. A kernel built without `CONFIG_USER_NS` has
+/// no such file: it has only the initial namespace, so absence means "initial", not "nested".
+fn is_initial_uid_map(uid_map: std::io::Result<String>) -> bool {
+    match uid_map {
+        Ok(map) => map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"],
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod user_namespace_tests {
+    use super::is_initial_uid_map;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_kernel_without_user_namespaces_is_the_initial_namespace() {
+        assert!(is_initial_uid_map(Err(Error::from(ErrorKind::NotFound))));
+    }
+
+    #[test]
+    fn the_identity_map_is_initial_and_a_partial_map_is_not() {
+        assert!(is_initial_uid_map(Ok(
+            "         0          0 4294967295\n".into()
+        )));
+        assert!(!is_initial_uid_map(Ok(
+            "         0       1000          1\n".into()
+        )));
+        assert!(!is_initial_uid_map(Err(Error::from(
+            ErrorKind::PermissionDenied
+        ))));
+    }
 }

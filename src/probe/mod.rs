@@ -93,10 +93,9 @@ impl ProbeSettings {
             &format!("{prefix}timer_overshoot"),
             &timer.overshoot,
         ));
-        measurements.push(Measurement::count(
+        measurements.push(Measurement::setting(
             metric_name(&format!("{prefix}probe_cpu")),
             "cpu",
-            Better::Lower,
             self.cpu as f64,
         ));
         Ok(measurements)
@@ -126,10 +125,8 @@ pub fn distribution_measurements(name: &str, distribution: &Distribution) -> Vec
         ),
     ];
     for (threshold, label) in THRESHOLDS_NS {
-        out.push(Measurement::count(
+        out.push(Measurement::events(
             metric_name(&format!("{name}.{label}")),
-            "count",
-            Better::Lower,
             distribution.count_above(threshold) as f64,
         ));
     }

@@ -63,6 +63,7 @@ pub fn import_criterion_runs(
                 }
                 None => merged.push(MetricResult {
                     sample_kind: SampleKind::PerOperation,
+                    role: None,
                     repetition_sizes: vec![metric.samples.len()],
                     ..metric
                 }),
@@ -177,6 +178,7 @@ fn import_one(root: &Path, sample_dir: &Path) -> Result<MetricResult, KcanaryErr
         unit: "ns".to_string(),
         better: Better::Lower,
         sample_kind: SampleKind::PerRepetition,
+        role: None,
         summary: Summary::of(&samples).expect("checked non-empty"),
         repetition_sizes: vec![1; samples.len()],
         samples,

@@ -45,6 +45,37 @@ pub enum SampleKind {
     PerRepetition,
 }
 
+/// What a metric's numbers are, and so which verdict rule fits them (`docs/gate.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricRole {
+    /// A cost or a rate (latency, total time, throughput): judged by the ratio of medians.
+    #[default]
+    Performance,
+    /// A count of rare events per repetition (probe samples over 1/10/100 ms, cgroups left
+    /// behind): often 0 on a good kernel, so judged by the difference of medians, which works
+    /// from a zero baseline (0 -> 5 stalls is a regression when the repetitions agree).
+    EventCount,
+    /// A setting or descriptor recorded for context (the probe's CPU, a sysctl's value, the
+    /// number of commands in a file): never a verdict; a difference is a warning.
+    Setting,
+}
+
+impl MetricRole {
+    /// The role of a metric in a file written before roles were recorded: settings had the
+    /// units "cpu" and "value" (or were the size of a replayed file), rare-event counts were
+    /// the probes' `.over_*` counters.
+    pub fn inferred(metric: &str, unit: &str) -> MetricRole {
+        if unit == "cpu" || unit == "value" || metric == "replay_commands" {
+            MetricRole::Setting
+        } else if metric.contains(".over_") || metric == "dying_after_cleanup" {
+            MetricRole::EventCount
+        } else {
+            MetricRole::Performance
+        }
+    }
+}
+
 /// The samples of one metric of one scenario, over all its measured repetitions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricResult {
@@ -53,6 +84,9 @@ pub struct MetricResult {
     pub unit: String,
     pub better: Better,
     pub sample_kind: SampleKind,
+    /// Absent in files written before roles existed: `MetricRole::inferred` fills it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<MetricRole>,
     /// Raw samples in measurement order, repetition after repetition.
     pub samples: Vec<f64>,
     /// How many consecutive entries of `samples` each repetition contributed. Repetitions
@@ -85,6 +119,12 @@ impl MetricResult {
         format!("{}/{}", self.scenario, self.metric)
     }
 
+    /// The recorded role, or the one inferred for an older file.
+    pub fn role(&self) -> MetricRole {
+        self.role
+            .unwrap_or_else(|| MetricRole::inferred(&self.metric, &self.unit))
+    }
+
     /// Checks the invariants a reader relies on (sizes add up, no NaN), so that a hand-edited
     /// or truncated file is rejected with a reason instead of panicking later.
     pub fn validate(&self) -> Result<(), String> {
@@ -102,7 +142,37 @@ impl MetricResult {
         if self.samples.iter().any(|s| !s.is_finite()) {
             return Err(format!("{}: a sample is not a finite number", self.key()));
         }
+        // Settings may be negative (est_nice = -5); times, rates and counts cannot.
+        if self.role() != MetricRole::Setting
+            && let Some(bad) = self.samples.iter().find(|s| **s < 0.0)
+        {
+            return Err(format!(
+                "{}: negative sample {bad} ({} cannot be negative)",
+                self.key(),
+                self.unit
+            ));
+        }
+        if let Some(t) = self.threshold {
+            check_threshold(t).map_err(|e| format!("{}: {e}", self.key()))?;
+        }
         Ok(())
+    }
+}
+
+/// The range every threshold must lie in, wherever it comes from (scenario file, results file,
+/// command line): above 0 (a zero threshold makes every measurable difference matter) and at
+/// most 10 (an 11x slowdown ignored is no gate at all).
+pub const THRESHOLD_RANGE: (f64, f64) = (0.0, 10.0);
+
+/// `Err(reason)` when `threshold` lies outside `THRESHOLD_RANGE` or is not a number.
+pub fn check_threshold(threshold: f64) -> Result<(), String> {
+    let (low, high) = THRESHOLD_RANGE;
+    if threshold > low && threshold <= high {
+        Ok(())
+    } else {
+        Err(format!(
+            "threshold must be a fraction in ({low}, {high}] such as 0.10 (10%), found {threshold}"
+        ))
     }
 }
 

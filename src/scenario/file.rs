@@ -2,6 +2,7 @@
 
 use super::Scenario;
 use crate::error::{KcanaryError, Result};
+use crate::results::check_threshold;
 use crate::workload::{Params, registry};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -67,13 +68,8 @@ pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario> {
         .map(|(k, v)| (k.as_str(), *v))
         .chain(raw.threshold.map(|t| ("threshold", t)))
     {
-        if !(value > 0.0 && value.is_finite()) {
-            return Err(bad(
-                key,
-                format!(
-                    "threshold for '{key}' must be a positive fraction such as 0.10, found {value}"
-                ),
-            ));
+        if let Err(e) = check_threshold(value) {
+            return Err(bad(key, format!("'{key}': {e}")));
         }
     }
     let params = Params::resolve(workload.params(), &raw.params).map_err(|message| {
@@ -109,6 +105,12 @@ fn find_key_line(text: &str, key: &str) -> Option<usize> {
             l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
         })
         .map(|i| i + 1)
+}
+
+/// The line of `key = ...` in the scenario file at `path`, for errors found while running
+/// (the file is read again: only on that error path).
+pub fn key_line_in_file(path: &Path, key: &str) -> Option<usize> {
+    find_key_line(&std::fs::read_to_string(path).ok()?, key)
 }
 
 /// The parameter name quoted in a parameter error ("unknown parameter 'setz' ...").

@@ -1,7 +1,9 @@
-//! Bootstrap confidence interval of the ratio of medians (candidate / baseline) of two
-//! groups of repetition values. Each group is resampled with replacement on its own
-//! (the groups are independent runs); the interval is the percentile interval of the
-//! resampled ratios. A ratio is scale-free, so one threshold fits nanoseconds and seconds.
+//! Bootstrap confidence intervals of the ratio of medians (candidate / baseline) and of the
+//! difference of medians (candidate - baseline) of two groups of repetition values. Each
+//! group is resampled with replacement on its own (the groups are independent runs); the
+//! interval is the percentile interval of the resampled statistic. A ratio is scale-free, so
+//! one threshold fits nanoseconds and seconds; a difference works for counts whose baseline
+//! is 0.
 
 use super::rng::SplitMix64;
 use crate::results::summary::quantile_sorted;
@@ -33,30 +35,75 @@ pub fn ratio_of_medians_interval(
     resamples: usize,
     seed: u64,
 ) -> Option<RatioInterval> {
+    // A zero baseline draw gives an infinite (or NaN, 0/0) ratio: count it as infinite, so
+    // the interval says "unbounded" instead of dropping the draw.
+    bootstrap_interval(
+        baseline,
+        candidate,
+        confidence,
+        resamples,
+        seed,
+        |base, cand| {
+            let ratio = cand / base;
+            if ratio.is_nan() { f64::INFINITY } else { ratio }
+        },
+    )
+}
+
+/// Percentile bootstrap interval of median(candidate) - median(baseline): the effect size of
+/// counts, which may be 0 on the baseline (where a ratio does not exist). Same resampling,
+/// seeding and invariants as `ratio_of_medians_interval`.
+pub fn difference_of_medians_interval(
+    baseline: &[f64],
+    candidate: &[f64],
+    confidence: f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<RatioInterval> {
+    bootstrap_interval(
+        baseline,
+        candidate,
+        confidence,
+        resamples,
+        seed,
+        |base, cand| cand - base,
+    )
+}
+
+/// Resamples both groups independently `resamples` times and returns the central
+/// `confidence` interval of `statistic(median(baseline draw), median(candidate draw))`.
+fn bootstrap_interval(
+    baseline: &[f64],
+    candidate: &[f64],
+    confidence: f64,
+    resamples: usize,
+    seed: u64,
+    statistic: impl Fn(f64, f64) -> f64,
+) -> Option<RatioInterval> {
     if baseline.is_empty() || candidate.is_empty() || resamples == 0 {
         return None;
     }
     let mut rng = SplitMix64::new(seed);
     let mut base_draw = vec![0.0; baseline.len()];
     let mut cand_draw = vec![0.0; candidate.len()];
-    let mut ratios = Vec::with_capacity(resamples);
+    let mut draws = Vec::with_capacity(resamples);
     for _ in 0..resamples {
         resample_into(&mut rng, baseline, &mut base_draw);
         resample_into(&mut rng, candidate, &mut cand_draw);
-        let ratio = median_in_place(&mut cand_draw) / median_in_place(&mut base_draw);
-        ratios.push(if ratio.is_nan() { f64::INFINITY } else { ratio });
+        draws.push(statistic(
+            median_in_place(&mut base_draw),
+            median_in_place(&mut cand_draw),
+        ));
     }
-    ratios.sort_by(f64::total_cmp);
+    draws.sort_by(f64::total_cmp);
     let tail = (1.0 - confidence) / 2.0;
     Some(RatioInterval {
-        lower: quantile_sorted(&ratios, tail),
-        upper: quantile_sorted(&ratios, 1.0 - tail),
+        lower: quantile_sorted(&draws, tail),
+        upper: quantile_sorted(&draws, 1.0 - tail),
         confidence,
     })
 }
 
-/// The median (type 7, like `results::summary::median`) by selection instead of a full
-/// sort: the bootstrap takes thousands of medians of the same buffers. Reorders `values`.
 fn median_in_place(values: &mut [f64]) -> f64 {
     let n = values.len();
     let upper_index = n / 2;
@@ -97,6 +144,16 @@ mod tests {
             let expected = crate::results::summary::median(&values).unwrap();
             assert_eq!(median_in_place(&mut values.clone()), expected, "{values:?}");
         }
+    }
+
+    #[test]
+    fn difference_interval_works_from_a_zero_baseline() {
+        let base = [0.0; 5];
+        let cand = [5.0, 5.0, 4.0, 6.0, 5.0];
+        let ci = difference_of_medians_interval(&base, &cand, 0.95, 2000, 7).unwrap();
+        assert!(ci.lower >= 4.0 && ci.upper <= 6.0, "{ci:?}");
+        let same = difference_of_medians_interval(&base, &base, 0.95, 2000, 7).unwrap();
+        assert_eq!((same.lower, same.upper), (0.0, 0.0));
     }
 
     #[test]

@@ -6,6 +6,21 @@ pub fn upper_tail(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 
+/// The z with P(Z > z) = `tail` (0 < tail < 1), by bisection on `upper_tail`: 60 halvings of
+/// [-10, 10] are far below the tail's own 1.2e-7 error, and it is only called per metric.
+pub fn upper_quantile(tail: f64) -> f64 {
+    let (mut low, mut high) = (-10.0f64, 10.0f64);
+    for _ in 0..60 {
+        let mid = (low + high) / 2.0;
+        if upper_tail(mid) > tail {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    (low + high) / 2.0
+}
+
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
@@ -31,5 +46,12 @@ mod tests {
         assert!((upper_tail(1.959_964) - 0.025).abs() < 1e-6);
         assert!((upper_tail(-1.959_964) - 0.975).abs() < 1e-6);
         assert!((upper_tail(3.090_232) - 0.001).abs() < 1e-7);
+    }
+
+    #[test]
+    fn quantiles_invert_the_tail() {
+        assert!((upper_quantile(0.025) - 1.959_964).abs() < 1e-5);
+        assert!((upper_quantile(0.2) - 0.841_621).abs() < 1e-5);
+        assert!(upper_quantile(0.5).abs() < 1e-6);
     }
 }

@@ -27,6 +27,7 @@ mod tests {
             unit: "ns".into(),
             better: Better::Lower,
             sample_kind: kind,
+            role: None,
             summary: Summary::of(&samples).unwrap(),
             samples,
             repetition_sizes: sizes,

@@ -7,7 +7,7 @@
 //! every failure, including a panic inside kcanary, ends in a reported outcome and power-off.
 
 use super::protocol::{self, GuestConfig, GuestOutcome, ModuleFailure};
-use crate::runner::{self, RunHooks, WhenUnavailable};
+use crate::runner::{self, RunHooks};
 use crate::workload::NoProgress;
 use nix::mount::{MsFlags, mount};
 use std::ffi::CStr;
@@ -99,12 +99,7 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
         progress: &NoProgress,
         status: &status,
     };
-    match runner::run_scenarios(
-        &scenarios,
-        &config.execution_mode,
-        WhenUnavailable::Skip,
-        &hooks,
-    ) {
+    match runner::run_scenarios(&scenarios, &config.execution_mode, &hooks) {
         Ok(results) => outcome.results = Some(results),
         Err(e) => outcome.error = Some(e.to_string()),
     }

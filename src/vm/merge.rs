@@ -73,6 +73,7 @@ mod tests {
                 unit: "ns".into(),
                 better: Better::Lower,
                 sample_kind: SampleKind::PerOperation,
+                role: None,
                 samples: samples.to_vec(),
                 repetition_sizes: vec![samples.len()],
                 summary: Summary::of(samples).unwrap(),

@@ -5,7 +5,7 @@ pub mod params;
 pub mod registry;
 
 use crate::error::Result;
-use crate::results::{Better, SampleKind};
+use crate::results::{Better, MetricRole, SampleKind};
 pub use params::{ParamKind, ParamSpec, Params};
 
 /// Samples of one metric from one repetition.
@@ -15,6 +15,7 @@ pub struct Measurement {
     pub unit: &'static str,
     pub better: Better,
     pub kind: SampleKind,
+    pub role: MetricRole,
     pub samples: Vec<f64>,
 }
 
@@ -26,6 +27,7 @@ impl Measurement {
             unit: "ns",
             better: Better::Lower,
             kind: SampleKind::PerOperation,
+            role: MetricRole::Performance,
             samples,
         }
     }
@@ -37,11 +39,13 @@ impl Measurement {
             unit: "ns",
             better: Better::Lower,
             kind: SampleKind::PerRepetition,
+            role: MetricRole::Performance,
             samples: vec![total_ns],
         }
     }
 
-    /// One count per repetition (e.g. dying cgroups); direction chosen by the caller.
+    /// One count or rate per repetition judged as performance (e.g. cgroups built per second);
+    /// direction chosen by the caller.
     pub fn count(
         metric: &'static str,
         unit: &'static str,
@@ -53,7 +57,26 @@ impl Measurement {
             unit,
             better,
             kind: SampleKind::PerRepetition,
+            role: MetricRole::Performance,
             samples: vec![value],
+        }
+    }
+
+    /// How often a rare, bad event happened in one repetition (probe samples over 10 ms,
+    /// cgroups left behind); lower is better, and 0 is the usual baseline.
+    pub fn events(metric: &'static str, count: f64) -> Measurement {
+        Measurement {
+            role: MetricRole::EventCount,
+            ..Measurement::count(metric, "count", Better::Lower, count)
+        }
+    }
+
+    /// A setting or descriptor kept for context (the probe's CPU, a sysctl): the gate shows a
+    /// difference as a warning and never gives it a verdict.
+    pub fn setting(metric: &'static str, unit: &'static str, value: f64) -> Measurement {
+        Measurement {
+            role: MetricRole::Setting,
+            ..Measurement::count(metric, unit, Better::Lower, value)
         }
     }
 }

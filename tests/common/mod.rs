@@ -62,6 +62,7 @@ pub fn metric(name: &str, better: Better, samples: Vec<f64>, repetitions: usize)
         unit: "ns".into(),
         better,
         sample_kind: SampleKind::PerOperation,
+        role: None,
         summary: Summary::of(&samples).unwrap(),
         samples,
         repetition_sizes: vec![per_repetition; repetitions],

@@ -8,7 +8,6 @@ use crate::ipvs::timed::{describe_table_request, encode_table};
 use crate::ipvs::{sysctl, verify};
 use crate::isolate::netns::in_fresh_netns;
 use crate::probe::{PROBE_PARAMS, ProbeSettings, cpu, metric_name};
-use crate::results::Better;
 use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
 use std::time::Duration;
 
@@ -136,12 +135,7 @@ fn estimator_repetition(
 fn estimator_settings(prefix: &str) -> Vec<Measurement> {
     let mut out = Vec::new();
     let setting = |name: &str, value: f64| {
-        Measurement::count(
-            metric_name(&format!("{prefix}{name}")),
-            "value",
-            Better::Lower,
-            value,
-        )
+        Measurement::setting(metric_name(&format!("{prefix}{name}")), "value", value)
     };
     if let Some(v) = sysctl::read(sysctl::RUN_ESTIMATION).and_then(|v| v.parse::<f64>().ok()) {
         out.push(setting("run_estimation", v));

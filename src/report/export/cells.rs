@@ -1,7 +1,8 @@
 //! The side-by-side table shared by the text and Markdown formats: one row per metric key,
-//! the baseline's median, then median, ratio, interval and verdict of every candidate.
+//! the baseline's median, then median, change (ratio, or difference for event counts),
+//! interval, repetitions and verdict of every candidate.
 
-use crate::gate::{Comparison, MetricComparison};
+use crate::gate::{Comparison, EffectScale, MetricComparison, Verdict};
 use crate::report::table::format_value;
 
 pub struct SideBySide {
@@ -21,8 +22,9 @@ pub fn side_by_side(comparisons: &[Comparison]) -> SideBySide {
     let mut header = vec!["metric".to_string(), first.baseline.label.clone()];
     for c in comparisons {
         header.push(c.candidate.label.clone());
-        header.push("ratio".to_string());
+        header.push("change".to_string());
         header.push("95% interval".to_string());
+        header.push("reps".to_string());
         header.push("verdict".to_string());
     }
     let rows = all_keys(comparisons)
@@ -65,12 +67,13 @@ fn baseline_median(comparisons: &[Comparison], key: &str) -> String {
     "missing".to_string()
 }
 
-fn candidate_cells(c: &Comparison, key: &str) -> [String; 4] {
+fn candidate_cells(c: &Comparison, key: &str) -> [String; 5] {
     if let Some(m) = c.metrics.iter().find(|m| m.key == key) {
         return [
             format_value(m.candidate.median, &m.unit),
-            ratio_cell(m),
+            change_cell(m),
             interval_cell(m),
+            format!("{}/{}", m.baseline.repetitions, m.candidate.repetitions),
             m.verdict.to_string(),
         ];
     }
@@ -79,20 +82,67 @@ fn candidate_cells(c: &Comparison, key: &str) -> [String; 4] {
             format_value(m.summary.median, &m.unit),
             "-".into(),
             "-".into(),
+            format!("-/{}", m.summary.repetitions),
             "no baseline".into(),
         ];
     }
-    ["missing".into(), "-".into(), "-".into(), "missing".into()]
+    let reps = c
+        .only_in_baseline
+        .iter()
+        .find(|m| m.key == key)
+        .map(|m| format!("{}/-", m.summary.repetitions))
+        .unwrap_or_else(|| "-".into());
+    [
+        "missing".into(),
+        "-".into(),
+        "-".into(),
+        reps,
+        "MISSING".into(),
+    ]
 }
 
-pub fn ratio_cell(m: &MetricComparison) -> String {
-    m.ratio.map(format_ratio).unwrap_or_else(|| "-".into())
+/// The effect on the metric's scale: "1.234x" for ratios, "+3" events for counts.
+pub fn change_cell(m: &MetricComparison) -> String {
+    match m.scale {
+        EffectScale::Ratio => m.ratio.map(format_ratio).unwrap_or_else(|| "-".into()),
+        EffectScale::Difference => m
+            .difference
+            .map(format_difference)
+            .unwrap_or_else(|| "-".into()),
+    }
 }
 
 pub fn interval_cell(m: &MetricComparison) -> String {
+    let format = match m.scale {
+        EffectScale::Ratio => format_ratio,
+        EffectScale::Difference => format_difference,
+    };
     m.interval
-        .map(|i| format!("[{}, {}]", format_ratio(i.lower), format_ratio(i.upper)))
+        .map(|i| format!("[{}, {}]", format(i.lower), format(i.upper)))
         .unwrap_or_else(|| "-".into())
+}
+
+/// A change in events per repetition, signed: "+5", "-0.5", "+0".
+pub fn format_difference(difference: f64) -> String {
+    let sign = if difference < 0.0 { "-" } else { "+" };
+    let magnitude = difference.abs();
+    if magnitude == magnitude.round() {
+        format!("{sign}{magnitude:.0}")
+    } else {
+        format!("{sign}{magnitude:.1}")
+    }
+}
+
+/// "5 events" or "35%": the smallest change a comparison could see, on its scale.
+pub fn format_detectable(m: &MetricComparison, change: f64) -> String {
+    match m.scale {
+        EffectScale::Ratio => format!("{:.0}%", change * 100.0),
+        EffectScale::Difference => format!(
+            "{} {}",
+            format_difference(change).trim_start_matches('+'),
+            m.unit
+        ),
+    }
 }
 
 /// Ratios near 1 need decimals; a 1000x regression does not.
@@ -106,8 +156,9 @@ pub fn format_ratio(ratio: f64) -> String {
     }
 }
 
-/// Lines worth reading under the table: why each non-"unchanged" verdict was given,
-/// warnings, skipped scenarios.
+/// Lines worth reading under the table: why the comparison is incomplete, why each
+/// non-"unchanged" verdict was given, what the run could not see, warnings, missing and
+/// skipped scenarios.
 pub fn notes(comparisons: &[Comparison]) -> Vec<String> {
     let mut notes = Vec::new();
     let several = comparisons.len() > 1;
@@ -117,20 +168,25 @@ pub fn notes(comparisons: &[Comparison]) -> Vec<String> {
         } else {
             String::new()
         };
+        for why in &c.incomplete {
+            notes.push(format!("{prefix}INCOMPLETE: {why}"));
+        }
         for w in &c.warnings {
             notes.push(format!("{prefix}warning: {w}"));
         }
-        for m in c
-            .metrics
-            .iter()
-            .filter(|m| m.verdict != crate::gate::Verdict::Unchanged)
-        {
+        for m in c.metrics.iter().filter(|m| m.verdict != Verdict::Unchanged) {
             notes.push(format!("{prefix}{} {}: {}", m.key, m.verdict, m.reason));
+        }
+        for m in c.metrics.iter().filter(|m| m.verdict != Verdict::Regressed) {
+            if let Some(note) = blind_spot(m) {
+                notes.push(format!("{prefix}{note}"));
+            }
         }
         for m in &c.only_in_baseline {
             notes.push(format!(
-                "{prefix}{}: only in the baseline ({})",
-                m.key, c.baseline.label
+                "{prefix}{}: missing in the candidate ({})",
+                m.key,
+                m.reason.as_deref().unwrap_or("not measured")
             ));
         }
         for m in &c.only_in_candidate {
@@ -139,14 +195,38 @@ pub fn notes(comparisons: &[Comparison]) -> Vec<String> {
         for s in &c.candidate_skipped {
             notes.push(format!("{prefix}skipped: {s}"));
         }
+        for s in &c.ignored_scenarios {
+            notes.push(format!("{prefix}ignored on request: {s}"));
+        }
     }
     notes
 }
 
+/// "this run cannot see 10% changes in X; it can see 35%", when the repetitions' spread and
+/// count leave the threshold below what the comparison could detect.
+pub fn blind_spot(m: &MetricComparison) -> Option<String> {
+    if !m.blind_to_threshold() {
+        return None;
+    }
+    let threshold = format_detectable(m, m.threshold_on_scale());
+    Some(match m.detectable_change {
+        Some(d) => format!(
+            "{}: this run cannot see {threshold} changes; it can see {} ({}/{} repetitions)",
+            m.key,
+            format_detectable(m, d),
+            m.baseline.repetitions,
+            m.candidate.repetitions
+        ),
+        None => format!(
+            "{}: this run cannot see any change: {}/{} repetitions are too few for a verdict",
+            m.key, m.baseline.repetitions, m.candidate.repetitions
+        ),
+    })
+}
+
 /// "1 regressed, 0 improved, 3 unchanged, 1 inconclusive" for one comparison, plus the
-/// metrics found on one side only.
+/// metrics found on one side only and whether the comparison is complete.
 pub fn tally(c: &Comparison) -> String {
-    use crate::gate::Verdict;
     let count = |v: Verdict| c.metrics.iter().filter(|m| m.verdict == v).count();
     let mut text = format!(
         "{} vs {}: {} regressed, {} improved, {} unchanged, {} inconclusive",
@@ -157,9 +237,14 @@ pub fn tally(c: &Comparison) -> String {
         count(Verdict::Unchanged),
         count(Verdict::Inconclusive)
     );
-    let one_sided = c.only_in_baseline.len() + c.only_in_candidate.len();
-    if one_sided > 0 {
-        text.push_str(&format!(", {one_sided} on one side only"));
+    if !c.only_in_baseline.is_empty() {
+        text.push_str(&format!(", {} missing", c.only_in_baseline.len()));
+    }
+    if !c.only_in_candidate.is_empty() {
+        text.push_str(&format!(", {} new", c.only_in_candidate.len()));
+    }
+    if !c.is_complete() {
+        text.push_str(" (INCOMPLETE: no pass)");
     }
     text
 }

@@ -1,9 +1,10 @@
 //! JUnit XML for CI systems: one test suite per candidate, one test case per metric. A
 //! regression is a failure; an inconclusive or one-sided metric is "skipped" with the
-//! reason, so it shows up without failing the job.
+//! reason. A comparison that is no evidence for a pass (nothing compared, baseline metrics
+//! missing) adds a failed "evidence" case that says why, so the job fails there too.
 
 use super::ComparisonExporter;
-use super::cells::{format_ratio, interval_cell};
+use super::cells::{change_cell, interval_cell};
 use crate::gate::{Comparison, Verdict};
 use std::fmt::Write;
 
@@ -13,7 +14,7 @@ impl ComparisonExporter for JunitExporter {
     fn render(&self, comparisons: &[Comparison]) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let tests: usize = comparisons.iter().map(case_count).sum();
-        let failures: usize = comparisons.iter().map(|c| c.regressed().count()).sum();
+        let failures: usize = comparisons.iter().map(failure_count).sum();
         let _ = writeln!(
             out,
             "<testsuites name=\"kcanary\" tests=\"{tests}\" failures=\"{failures}\">"
@@ -27,7 +28,14 @@ impl ComparisonExporter for JunitExporter {
 }
 
 fn case_count(c: &Comparison) -> usize {
-    c.metrics.len() + c.only_in_baseline.len() + c.only_in_candidate.len()
+    c.metrics.len()
+        + c.only_in_baseline.len()
+        + c.only_in_candidate.len()
+        + usize::from(!c.is_complete())
+}
+
+fn failure_count(c: &Comparison) -> usize {
+    c.regressed().count() + usize::from(!c.is_complete())
 }
 
 fn suite(out: &mut String, c: &Comparison) {
@@ -44,8 +52,15 @@ fn suite(out: &mut String, c: &Comparison) {
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{skipped}\">",
         xml(&name),
         case_count(c),
-        c.regressed().count()
+        failure_count(c)
     );
+    if !c.is_complete() {
+        let body = format!(
+            "<failure message=\"{}\" type=\"incomplete\"/>",
+            xml(&c.incomplete.join("; "))
+        );
+        case(out, "kcanary/evidence", &body);
+    }
     if !c.warnings.is_empty() {
         let _ = writeln!(
             out,
@@ -55,9 +70,9 @@ fn suite(out: &mut String, c: &Comparison) {
     }
     for m in &c.metrics {
         let summary = format!(
-            "{} ratio {} {} ({}): {}",
+            "{} change {} {} ({}): {}",
             m.verdict,
-            m.ratio.map(format_ratio).unwrap_or_else(|| "-".into()),
+            change_cell(m),
             interval_cell(m),
             m.key,
             m.reason
@@ -75,10 +90,14 @@ fn suite(out: &mut String, c: &Comparison) {
         case(out, &m.key, &body);
     }
     for m in &c.only_in_baseline {
+        let message = format!(
+            "missing in the candidate run: {}",
+            m.reason.as_deref().unwrap_or("not measured")
+        );
         case(
             out,
             &m.key,
-            "<skipped message=\"missing in the candidate run\"/>",
+            &format!("<skipped message=\"{}\"/>", xml(&message)),
         );
     }
     for m in &c.only_in_candidate {

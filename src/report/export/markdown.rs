@@ -17,6 +17,9 @@ impl ComparisonExporter for MarkdownExporter {
             out,
             "### kcanary: {}\n",
             match regressions {
+                0 if comparisons.iter().any(|c| !c.is_complete()) => {
+                    "incomplete evidence, no verdict".to_string()
+                }
                 0 => "no regression".to_string(),
                 1 => "1 metric regressed".to_string(),
                 n => format!("{n} metrics regressed"),
@@ -50,7 +53,7 @@ impl ComparisonExporter for MarkdownExporter {
 
 fn emphasise(cell: &str) -> String {
     match cell {
-        "regressed" | "improved" => format!("**{cell}**"),
+        "regressed" | "improved" | "MISSING" => format!("**{cell}**"),
         _ => cell.to_string(),
     }
 }

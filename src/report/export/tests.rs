@@ -13,6 +13,7 @@ fn run(release: &str, metrics: &[(&str, f64)]) -> RunResults {
                 unit: "ns".into(),
                 better: Better::Lower,
                 sample_kind: SampleKind::PerRepetition,
+                role: None,
                 summary: Summary::of(&samples).unwrap(),
                 repetition_sizes: vec![1; samples.len()],
                 samples,
@@ -57,7 +58,15 @@ fn text_lists_every_metric_and_explains_the_regression() {
     ] {
         assert!(text.contains(needle), "missing {needle} in\n{text}");
     }
-    assert!(text.contains("only in the baseline"), "{text}");
+    assert!(
+        text.contains("swap/gone_ns: missing in the candidate (not measured by the candidate)"),
+        "{text}"
+    );
+    assert!(text.contains("MISSING"), "{text}");
+    assert!(
+        text.contains("INCOMPLETE: 1 metric(s) of the baseline"),
+        "{text}"
+    );
     assert!(text.contains("no baseline"), "{text}");
 }
 
@@ -65,7 +74,11 @@ fn text_lists_every_metric_and_explains_the_regression() {
 fn markdown_is_a_table_with_a_headline() {
     let md = MarkdownExporter.render(&comparisons());
     assert!(md.starts_with("### kcanary: 1 metric regressed"), "{md}");
-    assert!(md.contains("| metric | 6.1 | 6.12 | ratio |"), "{md}");
+    assert!(
+        md.contains("| metric | 6.1 | 6.12 | change | 95% interval | reps | verdict |"),
+        "{md}"
+    );
+    assert!(md.contains("| 8/8 |"), "{md}");
     assert!(md.contains("**regressed**"), "{md}");
 }
 
@@ -73,10 +86,13 @@ fn markdown_is_a_table_with_a_headline() {
 fn junit_counts_failures_and_escapes() {
     let xml = JunitExporter.render(&comparisons());
     assert!(
-        xml.contains("<testsuites name=\"kcanary\" tests=\"4\" failures=\"1\">"),
+        xml.contains("<testsuites name=\"kcanary\" tests=\"5\" failures=\"2\">"),
         "{xml}"
     );
     assert!(xml.contains("type=\"regression\""));
+    // The missing metric makes the comparison incomplete: a failed case says so.
+    assert!(xml.contains("name=\"evidence\"><failure"), "{xml}");
+    assert!(xml.contains("type=\"incomplete\""), "{xml}");
     assert!(xml.contains("name=\"gone_ns\"><skipped"));
     assert!(!xml.contains("\"6.12 vs 6.1\"") || xml.contains("name=\"6.12 vs 6.1\""));
 }
@@ -101,7 +117,8 @@ fn text_ends_with_a_tally() {
     let last = text.lines().last().unwrap();
     assert_eq!(
         last,
-        "6.12 vs 6.1: 1 regressed, 0 improved, 1 unchanged, 0 inconclusive, 2 on one side only"
+        "6.12 vs 6.1: 1 regressed, 0 improved, 1 unchanged, 0 inconclusive, 1 missing, 1 new \
+         (INCOMPLETE: no pass)"
     );
 }
 
@@ -113,4 +130,49 @@ fn json_round_trips_the_verdicts() {
     assert_eq!(metrics[0]["key"], "swap/swap_ns");
     assert_eq!(metrics[0]["verdict"], "regressed");
     assert!(metrics[0]["interval"]["lower"].as_f64().unwrap() > 1.0);
+}
+
+/// Rare-event counts: the change is a signed difference of events, not a ratio.
+#[test]
+fn event_counts_show_a_difference() {
+    let mut base = run("6.12", &[]);
+    let mut cand = run("6.1", &[]);
+    let counts = |values: [f64; 6]| MetricResult {
+        scenario: "est".into(),
+        metric: "est_on.udp_rtt.over_1ms".into(),
+        unit: "events".into(),
+        better: Better::Lower,
+        sample_kind: SampleKind::PerRepetition,
+        role: Some(crate::results::MetricRole::EventCount),
+        summary: Summary::of(&values).unwrap(),
+        repetition_sizes: vec![1; 6],
+        samples: values.to_vec(),
+        threshold: None,
+        parameters: Default::default(),
+    };
+    base.results.push(counts([0.0; 6]));
+    cand.results.push(counts([5.0, 4.0, 6.0, 5.0, 5.0, 7.0]));
+    let comparisons = vec![compare_runs(&base, &cand, &GateOptions::default())];
+    let text = TextExporter.render(&comparisons);
+    assert!(text.contains("+5"), "{text}");
+    assert!(text.contains("regressed"), "{text}");
+    assert!(!text.contains("INCOMPLETE"), "{text}");
+}
+
+/// Too few repetitions: the notes say the run could not see the threshold's change.
+#[test]
+fn a_blind_comparison_says_what_it_cannot_see() {
+    let mut base = run("a", &[("swap_ns", 1.0)]);
+    let mut cand = run("b", &[("swap_ns", 1.0)]);
+    for r in base.results.iter_mut().chain(cand.results.iter_mut()) {
+        r.samples.truncate(2);
+        r.repetition_sizes.truncate(2);
+        r.summary = Summary::of(&r.samples).unwrap();
+    }
+    let comparisons = vec![compare_runs(&base, &cand, &GateOptions::default())];
+    let text = TextExporter.render(&comparisons);
+    assert!(
+        text.contains("swap/swap_ns: this run cannot see any change: 2/2 repetitions"),
+        "{text}"
+    );
 }
