@@ -282,13 +282,41 @@ pub struct VmArgs {
     /// twice to compare: the first is the baseline, the second the candidate.
     #[arg(long = "kernel", required = true)]
     pub kernels: Vec<String>,
-    /// Boots per kernel; with two kernels they alternate (A B A B ...).
-    #[arg(long, default_value_t = 1)]
-    pub rounds: usize,
+    /// Boots per kernel; with two kernels they alternate (A B A B ...). `auto`: one round,
+    /// then further rounds (still alternating) of only the scenarios that have metrics
+    /// without a verdict, until every metric is regressed, improved or unchanged, or the
+    /// next round would overrun --budget.
+    #[arg(long, default_value = "1", value_parser = parse_rounds, value_name = "N|auto")]
+    pub rounds: Rounds,
+    /// Time budget of `--rounds auto`, from the first boot: "15m", "1h", "900s".
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub budget: std::time::Duration,
+    /// Upper bound on the rounds of `--rounds auto`.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    pub max_rounds: usize,
     #[command(flatten)]
     pub run: VmRunArgs,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+/// `--rounds`: a count, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounds {
+    Fixed(usize),
+    Auto,
+}
+
+fn parse_rounds(text: &str) -> Result<Rounds, String> {
+    if text == "auto" {
+        return Ok(Rounds::Auto);
+    }
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(Rounds::Fixed(n)),
+        _ => Err(format!(
+            "expected a number of rounds (1 or more) or 'auto', found '{text}'"
+        )),
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -175,6 +175,60 @@ fn two_debian_kernels_boot_alternately_and_return_results() {
     assert!(console, "console logs are kept in the out dir");
 }
 
+/// `--rounds auto`: the two kernels' swap costs differ by ~1% here, beyond a 0.1% threshold
+/// (deterministic runs agree to ~0.01%), but 3 vs 3 repetitions can never show a difference,
+/// so after the first round the swap storm boots again on both kernels (alternating), and
+/// with 6 vs 6 repetitions every metric is decided: the session stops there, inside the
+/// budget.
+#[test]
+fn auto_rounds_boot_again_until_every_metric_has_a_verdict() {
+    let Some(k) = test_kernels("auto_rounds_boot_again_until_every_metric_has_a_verdict") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let output = kcanary(&[
+        "vm",
+        "--kernel",
+        k.debian_6_12.to_str().unwrap(),
+        "--kernel",
+        k.debian_6_1.to_str().unwrap(),
+        "--rounds",
+        "auto",
+        "--budget",
+        "20m",
+        "--threshold",
+        "0.001",
+        "--deterministic",
+        "--timeout",
+        "300",
+        "--guest-binary",
+        k.guest_binary.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stderr.contains("rounds auto: round 2 for the undecided scenarios: ipset-swap-storm"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rounds auto: every metric has a verdict after 2 round(s)"),
+        "{stderr}"
+    );
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{stdout}{stderr}"
+    );
+    assert!(!stdout.contains("inconclusive:"), "{stdout}");
+    for release in ["6.12.", "6.1."] {
+        let merged = results_in(out.path(), release);
+        let swaps = merged.results.iter().find(|m| m.key() == METRIC).unwrap();
+        assert_eq!(swaps.repetition_sizes.len(), 6, "{release}");
+    }
+    assert!(stdout.contains(" 6/6 "), "{stdout}");
+}
+
 #[test]
 fn deterministic_rounds_agree_and_bisect_step_says_good() {
     let Some(k) = test_kernels("deterministic_rounds_agree_and_bisect_step_says_good") else {

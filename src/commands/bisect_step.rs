@@ -7,7 +7,7 @@ use super::vm::{compare_kernels, evidence_of, print_runs, session_options};
 use crate::cli::BisectStepArgs;
 use kcanary::error::{KcanaryError, Result, exit_code};
 use kcanary::gate::load_evidence;
-use kcanary::vm::session::run_session;
+use kcanary::vm::session::{RoundPlan, run_session};
 use std::path::Path;
 
 const ABORT: i32 = 128;
@@ -57,7 +57,7 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
         kernels.push(args.baseline.clone());
     }
     kernels.push(args.kernel.clone());
-    let options = session_options(kernels, args.rounds, &args.run);
+    let options = session_options(kernels, RoundPlan::Fixed(args.rounds), &args.run);
     let mut runs = match run_session(&options, &|line| eprintln!("{line}")) {
         Ok(runs) => runs,
         Err(e @ KcanaryError::Usage(_)) => return Ok(abort(&e.to_string())),

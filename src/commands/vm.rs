@@ -1,20 +1,29 @@
 //! `kcanary vm`: boot kernels under QEMU, run scenarios inside, compare two kernels.
 
 use super::gate_output::{finish, gate_options};
-use crate::cli::{GateArgs, VmArgs, VmRunArgs};
+use crate::cli::{GateArgs, Rounds, VmArgs, VmRunArgs};
 use kcanary::error::{KcanaryError, Result, exit_code};
-use kcanary::gate::{GateOptions, RunEvidence, compare_evidence};
+use kcanary::gate::{GateOptions, RunEvidence, Verdict, compare_evidence, compare_runs};
 use kcanary::report::table::results_table;
+use kcanary::results::RunResults;
 use kcanary::vm::compare::ensure_same_execution_mode;
 use kcanary::vm::protocol::ScenarioOverrides;
-use kcanary::vm::session::{AccelChoice, KernelRun, SessionOptions, run_session};
+use kcanary::vm::session::{AccelChoice, KernelRun, RoundPlan, SessionOptions, run_session_until};
 use std::time::Duration;
 
 pub fn execute(args: VmArgs) -> Result<i32> {
     // Bad gate flags are rejected before anything boots.
-    gate_options(&args.gate)?;
-    let options = session_options(args.kernels, args.rounds, &args.run);
-    let runs = run_session(&options, &|line| eprintln!("{line}"))?;
+    let gate = gate_options(&args.gate)?;
+    let plan = match args.rounds {
+        Rounds::Fixed(n) => RoundPlan::Fixed(n),
+        Rounds::Auto => RoundPlan::UntilConclusive {
+            budget: args.budget,
+            max_rounds: args.max_rounds.max(1),
+        },
+    };
+    let options = session_options(args.kernels, plan, &args.run);
+    let undecided = |runs: &[RunResults]| undecided_scenarios(runs, &gate);
+    let runs = run_session_until(&options, &|line| eprintln!("{line}"), &undecided)?;
     print_runs(&runs);
     // Scenarios named on the command line that a kernel skipped: no pass on that run.
     let named_status = if args.run.scenarios.is_empty() {
@@ -31,7 +40,7 @@ pub fn execute(args: VmArgs) -> Result<i32> {
     let candidates: Vec<RunEvidence> = candidates.iter().map(evidence_of).collect();
     // Rounds alternate kernels, so with two or more rounds each side's repetitions span
     // several boots interleaved with the other side's: between-boot drift is in the data.
-    let interleaved = args.rounds > 1;
+    let interleaved = runs[0].boots.len() > 1;
     let gate_status =
         compare_kernels(&evidence_of(baseline), &candidates, &args.gate, interleaved)?.exit_code;
     Ok(if gate_status == exit_code::OK {
@@ -41,7 +50,34 @@ pub fn execute(args: VmArgs) -> Result<i32> {
     })
 }
 
-pub fn session_options(kernels: Vec<String>, rounds: usize, run: &VmRunArgs) -> SessionOptions {
+/// The scenarios of which some metric is still inconclusive in a candidate against the
+/// first kernel: what `--rounds auto` boots again.
+fn undecided_scenarios(runs: &[RunResults], gate: &GateOptions) -> Vec<String> {
+    let Some((baseline, candidates)) = runs.split_first() else {
+        return Vec::new();
+    };
+    let options = GateOptions {
+        interleaved: true,
+        ..gate.clone()
+    };
+    let mut names: Vec<String> = Vec::new();
+    for candidate in candidates {
+        let comparison = compare_runs(baseline, candidate, &options);
+        for m in comparison
+            .metrics
+            .iter()
+            .filter(|m| m.verdict == Verdict::Inconclusive)
+        {
+            let scenario = m.key.split('/').next().unwrap_or_default().to_string();
+            if !names.contains(&scenario) {
+                names.push(scenario);
+            }
+        }
+    }
+    names
+}
+
+pub fn session_options(kernels: Vec<String>, rounds: RoundPlan, run: &VmRunArgs) -> SessionOptions {
     SessionOptions {
         kernels,
         scenarios: run.scenarios.clone(),

@@ -74,14 +74,14 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
             format!("{:.1}%", (factor - 1.0) * 100.0)
         }
     };
-    let threshold_pct = e.threshold * 100.0;
+    let threshold_pct = percent(e.threshold);
     let p = format_p;
 
     if p_worse < one_sided_alpha && worse_low > 1.0 && worse > limit {
         return (
             Verdict::Regressed,
             format!(
-                "{} worse (beyond the {threshold_pct:.0}% threshold), rank test p={}",
+                "{} worse (beyond the {threshold_pct} threshold), rank test p={}",
                 size(worse),
                 p(p_worse)
             ),
@@ -91,7 +91,7 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
         return (
             Verdict::Improved,
             format!(
-                "{} better (beyond the {threshold_pct:.0}% threshold), rank test p={}",
+                "{} better (beyond the {threshold_pct} threshold), rank test p={}",
                 size(1.0 / worse),
                 p(p_better)
             ),
@@ -100,7 +100,7 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
     if worse_low >= 1.0 / limit && worse_high <= limit {
         return (
             Verdict::Unchanged,
-            format!("interval lies within ±{threshold_pct:.0}%"),
+            format!("interval lies within ±{threshold_pct}"),
         );
     }
     let reason = if let Some(why) =
@@ -120,7 +120,7 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
             p(p_better)
         )
     } else {
-        format!("too noisy to tell: the interval reaches beyond ±{threshold_pct:.0}%")
+        format!("too noisy to tell: the interval reaches beyond ±{threshold_pct}")
     };
     (Verdict::Inconclusive, reason)
 }
@@ -242,6 +242,26 @@ pub fn too_few_repetitions(baseline: usize, candidate: usize, alpha: f64) -> Opt
     })
 }
 
+/// "10%", "2.5%", "0.1%", "35%": a fraction as people write percentages (no trailing zeros;
+/// decimals only where they matter).
+pub fn percent(fraction: f64) -> String {
+    let pct = fraction * 100.0;
+    let digits = if pct >= 10.0 {
+        0
+    } else if pct >= 1.0 {
+        1
+    } else {
+        3
+    };
+    let text = format!("{pct:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("{text}%")
+}
+
 /// The fewest repetitions per side (equal on both) with which the rank test can reach a
 /// verdict at `alpha`: 4 at the default 0.05 (1/C(8,4) = 0.014 < 0.025; 3 give 0.05).
 pub fn minimum_repetitions(alpha: f64) -> usize {
@@ -264,6 +284,15 @@ pub fn smallest_one_sided_p(n: usize, m: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_read_naturally() {
+        assert_eq!(percent(0.10), "10%");
+        assert_eq!(percent(0.02), "2%");
+        assert_eq!(percent(0.025), "2.5%");
+        assert_eq!(percent(0.001), "0.1%");
+        assert_eq!(percent(0.3512), "35%");
+    }
 
     #[test]
     fn four_repetitions_are_the_least_that_can_conclude() {

@@ -1,6 +1,8 @@
 //! One `kcanary vm` session: prepare every kernel (image, modules, initramfs), boot them in
 //! alternating rounds (A B A B ...: slow drift of the host hits both kernels alike), and merge
-//! each kernel's rounds into one results file.
+//! each kernel's rounds into one results file. With `--rounds auto`, after the first rounds
+//! only the scenarios that still lack a verdict boot again, until none is left or the time
+//! budget is spent.
 
 use super::initramfs;
 use super::kernel::{self, Kernel};
@@ -12,7 +14,7 @@ use crate::error::{KcanaryError, Result};
 use crate::results::RunResults;
 use crate::results::file::write_json_atomic;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a KVM boot may take to reach our init before KVM is declared unusable.
 const KVM_INIT_DEADLINE: Duration = Duration::from_secs(20);
@@ -26,10 +28,34 @@ pub enum AccelChoice {
     Tcg,
 }
 
+/// How many rounds a session boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundPlan {
+    /// Exactly this many rounds of every scenario.
+    Fixed(usize),
+    /// One round of every scenario, then rounds of only the scenarios the caller's judge
+    /// still finds undecided, kernels alternating, while the next round fits in `budget`
+    /// (measured from the first boot) and at most `max_rounds` in all.
+    UntilConclusive { budget: Duration, max_rounds: usize },
+}
+
+impl RoundPlan {
+    fn first_rounds(self) -> usize {
+        match self {
+            RoundPlan::Fixed(n) => n,
+            RoundPlan::UntilConclusive { .. } => 1,
+        }
+    }
+}
+
+/// Given every kernel's merged results so far (in `--kernel` order), the names of the
+/// scenarios that still need more repetitions; empty when everything is decided.
+pub type Undecided<'a> = &'a dyn Fn(&[RunResults]) -> Vec<String>;
+
 pub struct SessionOptions {
     pub kernels: Vec<String>,
     pub scenarios: Vec<String>,
-    pub rounds: usize,
+    pub rounds: RoundPlan,
     pub out_dir: PathBuf,
     pub deterministic: bool,
     pub accel: AccelChoice,
@@ -98,10 +124,20 @@ impl GuestPayload {
 struct KvmUnusable;
 
 pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Vec<KernelRun>> {
+    run_session_until(options, status, &|_| Vec::new())
+}
+
+/// `run_session`, with `undecided` judging after each round whether more are needed (only
+/// consulted under `RoundPlan::UntilConclusive`).
+pub fn run_session_until(
+    options: &SessionOptions,
+    status: &dyn Fn(&str),
+    undecided: Undecided,
+) -> Result<Vec<KernelRun>> {
     if options.kernels.is_empty() {
         return Err(KcanaryError::Usage("name at least one --kernel".into()));
     }
-    if options.rounds == 0 {
+    if options.rounds.first_rounds() == 0 {
         return Err(KcanaryError::Usage("--rounds must be at least 1".into()));
     }
     if options.deterministic && options.accel == AccelChoice::Kvm {
@@ -113,6 +149,7 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
     let mut scenarios = resolve_scenarios(&options.scenarios)?;
     crate::scenario::overrides::apply_overrides(&mut scenarios, &options.overrides)?;
     let (words, scenario_files) = guest_scenario_words(&options.scenarios);
+    let guest_word_of = guest_words_by_name(&options.scenarios, &words)?;
     let mut module_patterns: Vec<&'static str> = Vec::new();
     for scenario in &scenarios {
         for pattern in patterns_for_workload(scenario.workload.name()) {
@@ -125,7 +162,7 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
     if let Some(warning) = initramfs::version_mismatch(&guest_binary) {
         status(&warning);
     }
-    let payload = GuestPayload {
+    let mut payload = GuestPayload {
         binary: guest_binary,
         words,
         scenario_files,
@@ -166,8 +203,10 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
         ));
         prepared.push(p);
     }
+    let started = Instant::now();
+    let first_rounds = options.rounds.first_rounds();
     loop {
-        match run_rounds(options, &mut prepared, accel, status)? {
+        match run_rounds(options, 0..first_rounds, &mut prepared, accel, status)? {
             Ok(()) => break,
             Err(KvmUnusable) => {
                 status(
@@ -180,6 +219,65 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
                     payload.build_initramfs(p, accel, &|_| {})?;
                 }
             }
+        }
+    }
+    if let RoundPlan::UntilConclusive { budget, max_rounds } = options.rounds {
+        let mut round = first_rounds;
+        loop {
+            let merged = prepared
+                .iter()
+                .map(|p| merge_rounds(p.rounds.clone()).map_err(KcanaryError::Kernel))
+                .collect::<Result<Vec<_>>>()?;
+            let names = undecided(&merged);
+            if names.is_empty() {
+                status(&format!(
+                    "rounds auto: every metric has a verdict after {round} round(s), {:.0} s",
+                    started.elapsed().as_secs_f64()
+                ));
+                break;
+            }
+            // The last round of every kernel, as an upper bound of the next (which runs
+            // only some of the scenarios).
+            let last_round: Duration = prepared
+                .iter()
+                .filter_map(|p| p.boots.last().map(|b| b.wall))
+                .sum();
+            let spent = started.elapsed();
+            if round >= max_rounds || spent + last_round > budget {
+                status(&format!(
+                    "rounds auto: stopping after {round} round(s), {:.0} s of a {:.0} s budget; \
+                     still undecided: {}",
+                    spent.as_secs_f64(),
+                    budget.as_secs_f64(),
+                    names.join(", ")
+                ));
+                break;
+            }
+            status(&format!(
+                "rounds auto: round {} for the undecided scenarios: {}",
+                round + 1,
+                names.join(", ")
+            ));
+            payload.words = names
+                .iter()
+                .filter_map(|name| {
+                    guest_word_of
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, w)| w.clone())
+                })
+                .collect();
+            for p in prepared.iter() {
+                payload.build_initramfs(p, accel, &|_| {})?;
+            }
+            if let Err(KvmUnusable) =
+                run_rounds(options, round..round + 1, &mut prepared, accel, status)?
+            {
+                return Err(KcanaryError::Kernel(
+                    "a kernel that booted under KVM in the first round no longer does".into(),
+                ));
+            }
+            round += 1;
         }
     }
     let mut runs = Vec::new();
@@ -202,17 +300,21 @@ pub fn run_session(options: &SessionOptions, status: &dyn Fn(&str)) -> Result<Ve
 /// (every kernel of a session must share one execution mode).
 fn run_rounds(
     options: &SessionOptions,
+    rounds: std::ops::Range<usize>,
     prepared: &mut [Prepared],
     accel: Accel,
     status: &dyn Fn(&str),
 ) -> Result<std::result::Result<(), KvmUnusable>> {
-    for round in 0..options.rounds {
+    let of = match options.rounds {
+        RoundPlan::Fixed(n) => format!("of {n}"),
+        RoundPlan::UntilConclusive { .. } => "(auto)".to_string(),
+    };
+    for round in rounds {
         for p in prepared.iter_mut() {
             status(&format!(
-                "{}: round {} of {} ({})",
+                "{}: round {} {of} ({})",
                 p.kernel.label,
                 round + 1,
-                options.rounds,
                 accel.execution_mode()
             ));
             let spec = BootSpec {
@@ -356,6 +458,31 @@ fn guest_scenario_words(words: &[String]) -> (Vec<String>, Vec<(String, PathBuf)
         }
     }
     (guest_words, files)
+}
+
+/// For every scenario the words resolve to, the guest word that runs it alone: a built-in
+/// scenario's name, or the initramfs path of the file that defines it.
+fn guest_words_by_name(
+    host_words: &[String],
+    guest_words: &[String],
+) -> Result<Vec<(String, String)>> {
+    if host_words.is_empty() {
+        let all = resolve_scenarios(host_words)?;
+        return Ok(all.into_iter().map(|s| (s.name.clone(), s.name)).collect());
+    }
+    let mut pairs = Vec::new();
+    for (host, guest) in host_words.iter().zip(guest_words) {
+        let is_file = guest.starts_with(SCENARIO_DIR);
+        for scenario in resolve_scenarios(std::slice::from_ref(host))? {
+            let word = if is_file {
+                guest.clone()
+            } else {
+                scenario.name.clone()
+            };
+            pairs.push((scenario.name, word));
+        }
+    }
+    Ok(pairs)
 }
 
 fn unique_label(label: &str, index: usize, earlier: &[Prepared]) -> String {

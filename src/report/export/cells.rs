@@ -136,7 +136,7 @@ pub fn format_difference(difference: f64) -> String {
 /// "5 events" or "35%": the smallest change a comparison could see, on its scale.
 pub fn format_detectable(m: &MetricComparison, change: f64) -> String {
     match m.scale {
-        EffectScale::Ratio => format!("{:.0}%", change * 100.0),
+        EffectScale::Ratio => crate::gate::verdict::percent(change),
         EffectScale::Difference => format!(
             "{} {}",
             format_difference(change).trim_start_matches('+'),
@@ -177,7 +177,12 @@ pub fn notes(comparisons: &[Comparison]) -> Vec<String> {
         for m in c.metrics.iter().filter(|m| m.verdict != Verdict::Unchanged) {
             notes.push(format!("{prefix}{} {}: {}", m.key, m.verdict, m.reason));
         }
-        for m in c.metrics.iter().filter(|m| m.verdict != Verdict::Regressed) {
+        // A verdict of any kind shows the run saw enough; only the undecided need the note.
+        for m in c
+            .metrics
+            .iter()
+            .filter(|m| m.verdict == Verdict::Inconclusive)
+        {
             if let Some(note) = blind_spot(m) {
                 notes.push(format!("{prefix}{note}"));
             }
