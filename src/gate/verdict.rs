@@ -47,25 +47,7 @@ pub struct Evidence {
 
 /// The verdict and one sentence saying why.
 pub fn decide(e: &Evidence) -> (Verdict, String) {
-    // Work in "worse factor" terms: > 1 means worse, whichever direction is better.
-    let (worse, worse_low, worse_high, p_worse, p_better) = match e.better {
-        Better::Lower => (
-            e.ratio,
-            e.interval.lower,
-            e.interval.upper,
-            e.test.p_greater,
-            e.test.p_less,
-        ),
-        Better::Higher => (
-            1.0 / e.ratio,
-            1.0 / e.interval.upper,
-            1.0 / e.interval.lower,
-            e.test.p_less,
-            e.test.p_greater,
-        ),
-    };
     let limit = 1.0 + e.threshold;
-    let one_sided_alpha = e.alpha / 2.0;
     // "29.6% worse" reads well; "6767.8% worse" does not: large factors are shown as "68.7x".
     let size = |factor: f64| {
         if factor >= 2.0 {
@@ -74,55 +56,25 @@ pub fn decide(e: &Evidence) -> (Verdict, String) {
             format!("{:.1}%", (factor - 1.0) * 100.0)
         }
     };
-    let threshold_pct = percent(e.threshold);
-    let p = format_p;
-
-    if p_worse < one_sided_alpha && worse_low > 1.0 && worse > limit {
-        return (
-            Verdict::Regressed,
-            format!(
-                "{} worse (beyond the {threshold_pct} threshold), rank test p={}",
-                size(worse),
-                p(p_worse)
-            ),
-        );
-    }
-    if p_better < one_sided_alpha && worse_high < 1.0 && worse < 1.0 / limit {
-        return (
-            Verdict::Improved,
-            format!(
-                "{} better (beyond the {threshold_pct} threshold), rank test p={}",
-                size(1.0 / worse),
-                p(p_better)
-            ),
-        );
-    }
-    if worse_low >= 1.0 / limit && worse_high <= limit {
-        return (
-            Verdict::Unchanged,
-            format!("interval lies within ±{threshold_pct}"),
-        );
-    }
-    let reason = if let Some(why) =
-        too_few_repetitions(e.baseline_repetitions, e.candidate_repetitions, e.alpha)
-    {
-        why
-    } else if worse > limit {
-        format!(
-            "looks {} worse, but the evidence is too weak (p={})",
-            size(worse),
-            p(p_worse)
-        )
-    } else if worse < 1.0 / limit {
-        format!(
-            "looks {} better, but the evidence is too weak (p={})",
-            size(1.0 / worse),
-            p(p_better)
-        )
-    } else {
-        format!("too noisy to tell: the interval reaches beyond ±{threshold_pct}")
+    let describe = |worse: f64| {
+        if worse >= 1.0 {
+            format!("{} worse", size(worse))
+        } else {
+            format!("{} better", size(1.0 / worse))
+        }
     };
-    (Verdict::Inconclusive, reason)
+    let threshold = percent(e.threshold);
+    judge(&Oriented {
+        effect: orient(e.better, e.ratio, e.interval, e.test, |x| 1.0 / x),
+        no_change: 1.0,
+        worse_edge: limit,
+        better_edge: 1.0 / limit,
+        describe: &describe,
+        beyond: &format!("beyond the {threshold} threshold"),
+        band: &format!("±{threshold}"),
+        alpha: e.alpha,
+        repetitions: (e.baseline_repetitions, e.candidate_repetitions),
+    })
 }
 
 /// What the difference rule looks at: counts of rare events per repetition.
@@ -152,71 +104,136 @@ impl DifferenceEvidence {
 /// The verdict for a count of rare events: the same three tests as `decide`, on the
 /// difference scale. 0 -> 0 is unchanged; 0 -> 5 in every repetition is a regression.
 pub fn decide_difference(e: &DifferenceEvidence) -> (Verdict, String) {
-    let (worse, worse_low, worse_high, p_worse, p_better) = match e.better {
-        Better::Lower => (
-            e.difference,
-            e.interval.lower,
-            e.interval.upper,
-            e.test.p_greater,
-            e.test.p_less,
-        ),
-        Better::Higher => (
-            -e.difference,
-            -e.interval.upper,
-            -e.interval.lower,
-            e.test.p_less,
-            e.test.p_greater,
-        ),
-    };
     let band = e.band();
-    let one_sided_alpha = e.alpha / 2.0;
-    let events = |d: f64| format!("{:.1} events per repetition", d.abs());
-    if p_worse < one_sided_alpha && worse_low > 0.0 && worse > band {
+    let describe = |worse: f64| {
+        let more = if worse >= 0.0 { "more" } else { "fewer" };
+        format!("{:.1} events per repetition {more}", worse.abs())
+    };
+    judge(&Oriented {
+        effect: orient(e.better, e.difference, e.interval, e.test, |x| -x),
+        no_change: 0.0,
+        worse_edge: band,
+        better_edge: -band,
+        describe: &describe,
+        beyond: &format!(
+            "baseline median {}, beyond the ±{band:.2}-event band",
+            e.baseline_median
+        ),
+        band: &format!("±{band:.2} events per repetition"),
+        alpha: e.alpha,
+        repetitions: (e.baseline_repetitions, e.candidate_repetitions),
+    })
+}
+
+/// An effect turned so that larger means worse, whichever direction is better: the
+/// estimate, its interval, and the one-sided p-values of "worse" and "better".
+struct Effect {
+    worse: f64,
+    low: f64,
+    high: f64,
+    p_worse: f64,
+    p_better: f64,
+}
+
+/// `flip` maps the scale onto itself with worse and better swapped (1/x for ratios, -x for
+/// differences), for metrics where higher is better.
+fn orient(
+    better: Better,
+    estimate: f64,
+    interval: RatioInterval,
+    test: RankTest,
+    flip: fn(f64) -> f64,
+) -> Effect {
+    match better {
+        Better::Lower => Effect {
+            worse: estimate,
+            low: interval.lower,
+            high: interval.upper,
+            p_worse: test.p_greater,
+            p_better: test.p_less,
+        },
+        Better::Higher => Effect {
+            worse: flip(estimate),
+            low: flip(interval.upper),
+            high: flip(interval.lower),
+            p_worse: test.p_less,
+            p_better: test.p_greater,
+        },
+    }
+}
+
+/// One scale's rule: where "no change" lies, the edges beyond which a change matters, and
+/// the words for the reasons.
+struct Oriented<'a> {
+    effect: Effect,
+    no_change: f64,
+    worse_edge: f64,
+    better_edge: f64,
+    /// "29.6% worse", "5.0 events per repetition more".
+    describe: &'a dyn Fn(f64) -> String,
+    /// Why a change counts: "beyond the 10% threshold".
+    beyond: &'a str,
+    /// The band of changes that do not matter: "±10%".
+    band: &'a str,
+    alpha: f64,
+    repetitions: (usize, usize),
+}
+
+/// Regressed: the rank test says worse (one-sided at alpha/2), the interval lies on the worse
+/// side of "no change", and the estimate is beyond the edge. Improved mirrors it. Unchanged:
+/// the whole interval inside the band. Everything else is inconclusive, with the reason.
+fn judge(rule: &Oriented) -> (Verdict, String) {
+    let e = &rule.effect;
+    let one_sided_alpha = rule.alpha / 2.0;
+    let describe = rule.describe;
+    if e.p_worse < one_sided_alpha && e.low > rule.no_change && e.worse > rule.worse_edge {
         return (
             Verdict::Regressed,
             format!(
-                "{} more (baseline median {}; the band is ±{band:.2} events), rank test p={}",
-                events(worse),
-                e.baseline_median,
-                format_p(p_worse)
+                "{} ({}), rank test p={}",
+                describe(e.worse),
+                rule.beyond,
+                format_p(e.p_worse)
             ),
         );
     }
-    if p_better < one_sided_alpha && worse_high < 0.0 && worse < -band {
+    if e.p_better < one_sided_alpha && e.high < rule.no_change && e.worse < rule.better_edge {
         return (
             Verdict::Improved,
             format!(
-                "{} fewer (baseline median {}; the band is ±{band:.2} events), rank test p={}",
-                events(worse),
-                e.baseline_median,
-                format_p(p_better)
+                "{} ({}), rank test p={}",
+                describe(e.worse),
+                rule.beyond,
+                format_p(e.p_better)
             ),
         );
     }
-    if worse_low >= -band && worse_high <= band {
+    if e.low >= rule.better_edge && e.high <= rule.worse_edge {
         return (
             Verdict::Unchanged,
-            format!("difference interval lies within ±{band:.2} events per repetition"),
+            format!("interval lies within {}", rule.band),
         );
     }
-    let reason = if let Some(why) =
-        too_few_repetitions(e.baseline_repetitions, e.candidate_repetitions, e.alpha)
-    {
+    let (baseline, candidate) = rule.repetitions;
+    let reason = if let Some(why) = too_few_repetitions(baseline, candidate, rule.alpha) {
         why
-    } else if worse > band {
+    } else if e.worse > rule.worse_edge {
         format!(
-            "looks like {} more, but the evidence is too weak (p={})",
-            events(worse),
-            format_p(p_worse)
+            "looks {}, but the evidence is too weak (p={})",
+            describe(e.worse),
+            format_p(e.p_worse)
         )
-    } else if worse < -band {
+    } else if e.worse < rule.better_edge {
         format!(
-            "looks like {} fewer, but the evidence is too weak (p={})",
-            events(worse),
-            format_p(p_better)
+            "looks {}, but the evidence is too weak (p={})",
+            describe(e.worse),
+            format_p(e.p_better)
         )
     } else {
-        format!("too noisy to tell: the interval reaches beyond ±{band:.2} events per repetition")
+        format!(
+            "too noisy to tell: the interval reaches beyond {}",
+            rule.band
+        )
     };
     (Verdict::Inconclusive, reason)
 }
