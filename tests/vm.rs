@@ -321,6 +321,37 @@ fn deterministic_rounds_agree_and_bisect_step_says_good() {
     ]);
     assert_eq!(output.status.code(), Some(128));
     assert!(String::from_utf8_lossy(&output.stderr).contains("different execution modes"));
+
+    // A baseline metric the candidate does not measure (a scenario it skipped or lost):
+    // this commit cannot be judged, so skip (125), never "good".
+    let mut with_ghost = read_results(&baseline).unwrap();
+    let mut ghost = with_ghost.results[0].clone();
+    ghost.scenario = "ghost".into();
+    with_ghost.results.push(ghost);
+    let ghost_baseline = out.path().join("with-ghost.json");
+    std::fs::write(&ghost_baseline, serde_json::to_vec(&with_ghost).unwrap()).unwrap();
+    let output = kcanary(&[
+        "bisect-step",
+        "--kernel",
+        kernel,
+        "--baseline",
+        ghost_baseline.to_str().unwrap(),
+        "--deterministic",
+        "--timeout",
+        "300",
+        "--guest-binary",
+        guest,
+        "--out",
+        out.path().join("bisect-ghost").to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(125), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("ghost/swap_ns: missing in the candidate"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("skip (125)"), "{stderr}");
 }
 
 #[test]
