@@ -266,6 +266,10 @@ pub struct VmRunArgs {
     /// this executable if static, or the static build in the same target directory).
     #[arg(long)]
     pub guest_binary: Option<PathBuf>,
+    /// Test aid: hide /proc/self/uid_map and its siblings from the guest's kcanary, as on a
+    /// kernel built without CONFIG_USER_NS.
+    #[arg(long, hide = true)]
+    pub guest_without_user_namespaces: bool,
     /// Override the measured repetitions of every scenario.
     #[arg(long)]
     pub repetitions: Option<usize>,

@@ -580,6 +580,47 @@ fn a_kernel_panic_is_detected_and_reported() {
 
 /// cgroup v2 in a guest (Debian 6.12 mounts only v2): the dying count rises by N and goes
 /// back after cleanup, and the stat files are read (the host's v1 path is in tests/memcg.rs).
+/// On a kernel without user namespaces there is no `/proc/self/uid_map`, and the only
+/// namespace is the initial one: memcg workloads must run, not report "needs root outside
+/// any user namespace". The guest hides the files (Debian's kernels have user namespaces).
+#[test]
+fn a_kernel_without_user_namespaces_runs_the_memcg_workload() {
+    let Some(k) = test_kernels("a_kernel_without_user_namespaces_runs_the_memcg_workload") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let output = kcanary_with(
+        &[
+            "vm",
+            "--kernel",
+            k.debian_6_12.to_str().unwrap(),
+            "--deterministic",
+            "--guest-without-user-namespaces",
+            "--timeout",
+            "300",
+            "--guest-binary",
+            k.guest_binary.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &[
+            "memcg-dying-1k",
+            "--set",
+            "cgroups=50",
+            "--set",
+            "reads=5",
+            "--repetitions",
+            "1",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("hid /proc/self/uid_map"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let results = results_in(out.path(), "6.12.");
+    assert!(results.skipped.is_empty(), "{:?}", results.skipped);
+    assert!(results.results.iter().any(|m| m.metric == "dying_cgroups"));
+}
+
 #[test]
 fn memcg_v2_dying_count_rises_and_goes_back_in_a_guest() {
     let Some(k) = test_kernels("memcg_v2_dying_count_rises_and_goes_back_in_a_guest") else {

@@ -67,6 +67,15 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
             return outcome;
         }
     };
+    if config.hide_user_namespaces {
+        match super::hide_user_ns::hide_user_namespace_files() {
+            Ok(()) => log("hid /proc/self/uid_map and its siblings (as without CONFIG_USER_NS)"),
+            Err(e) => {
+                outcome.error = Some(format!("cannot hide the user-namespace files: {e}"));
+                return outcome;
+            }
+        }
+    }
     outcome.module_failures = load_modules(&config.modules);
     for failure in &outcome.module_failures {
         log(&format!("module {}: {}", failure.module, failure.error));

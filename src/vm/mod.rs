@@ -11,6 +11,7 @@ pub mod console;
 pub mod cpio;
 pub mod elf;
 pub mod guest;
+pub mod hide_user_ns;
 pub mod initramfs;
 pub mod kernel;
 pub mod merge;

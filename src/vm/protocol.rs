@@ -29,6 +29,9 @@ pub struct GuestConfig {
     /// Module files in the initramfs, in load order.
     pub modules: Vec<String>,
     pub overrides: ScenarioOverrides,
+    /// Hide `/proc/self/uid_map` and its siblings before running (`vm::hide_user_ns`).
+    #[serde(default)]
+    pub hide_user_namespaces: bool,
 }
 
 /// `--repetitions` and `--set NAME=VALUE` from the host command line travel to the guest,

@@ -63,6 +63,8 @@ pub struct SessionOptions {
     pub cpus: usize,
     pub memory_mib: u32,
     pub guest_binary: Option<PathBuf>,
+    /// Make the guest look like a kernel without user namespaces (`vm::hide_user_ns`).
+    pub hide_user_namespaces: bool,
     pub overrides: ScenarioOverrides,
 }
 
@@ -98,6 +100,7 @@ struct GuestPayload {
     scenario_files: Vec<(String, PathBuf)>,
     module_patterns: Vec<&'static str>,
     overrides: ScenarioOverrides,
+    hide_user_namespaces: bool,
 }
 
 impl GuestPayload {
@@ -109,6 +112,7 @@ impl GuestPayload {
             execution_mode: accel.execution_mode().to_string(),
             modules: Vec::new(),
             overrides: self.overrides.clone(),
+            hide_user_namespaces: self.hide_user_namespaces,
         };
         initramfs::build(
             &p.initramfs,
@@ -168,6 +172,7 @@ pub fn run_session_until(
         scenario_files,
         module_patterns,
         overrides: options.overrides.clone(),
+        hide_user_namespaces: options.hide_user_namespaces,
     };
     let mut accel = match options.accel {
         _ if options.deterministic => Accel::TcgIcount,
