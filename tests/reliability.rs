@@ -172,3 +172,98 @@ fn run_refuses_an_out_in_a_missing_uncreatable_directory_before_measuring() {
     );
     assert!(!stderr(&o).contains("warm-up"), "measured: {}", stderr(&o));
 }
+
+// Item 6: counts are range-checked before anything is allocated.
+
+fn quick(args: &[&str]) -> Output {
+    let mut command = kcanary();
+    command.args(args);
+    run_within(command, b"", Duration::from_secs(120))
+}
+
+#[test]
+fn a_huge_element_count_is_bad_input_naming_the_range() {
+    let o = quick(&["run", "ipset-create", "--set", "entries=99999999999"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "--set entries=99999999999: parameter 'entries' must be between 0 and 16777216"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn generate_refuses_more_sets_than_the_kernel_holds() {
+    let o = quick(&["generate", "kube-router-sync", "--sets", "99999999999999"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--sets must be between 1 and 32736, found 99999999999999"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn repetitions_have_an_upper_bound() {
+    let o = quick(&["run", "ipset-create", "--repetitions", "10001"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--repetitions must be between 1 and 10000, found 10001"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Item 8: bad parameter values are bad input with FILE:LINE, before any kernel work.
+
+fn scenario_error(workload: &str, param_line: &str) -> (Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        format!("name = \"x\"\nworkload = \"{workload}\"\n[params]\n{param_line}\n"),
+    )
+    .unwrap();
+    let o = quick(&["run", file.to_str().unwrap()]);
+    (o, file.display().to_string())
+}
+
+#[test]
+fn an_unknown_set_type_names_the_scenario_line() {
+    let (o, file) = scenario_error("ipset.create", "set_type = \"hash:nope\"");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{file}:4: parameter 'set_type': unknown set type 'hash:nope'"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn zero_swaps_names_the_scenario_line() {
+    let (o, file) = scenario_error("ipset.swap_storm", "swaps = 0");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{file}:4: parameter 'swaps' must be between 1 and"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_unknown_set_type_in_set_names_the_argument() {
+    let o = quick(&["run", "ipset-create", "--set", "set_type=hash:nope"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--set set_type=hash:nope: parameter 'set_type': unknown set type"),
+        "{}",
+        stderr(&o)
+    );
+}

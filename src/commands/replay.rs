@@ -12,11 +12,8 @@ use kcanary::scenario::Scenario;
 use kcanary::workload::{Params, Workload, params::ParamValue};
 
 pub fn execute(args: ReplayArgs) -> Result<i32> {
-    if args.repetitions == 0 {
-        return Err(KcanaryError::Usage(
-            "--repetitions must be at least 1".into(),
-        ));
-    }
+    kcanary::scenario::check_repetitions("--repetitions", args.repetitions)
+        .map_err(KcanaryError::Usage)?;
     // Read once: a pipe, a FIFO or stdin gives its bytes only once, and detection and
     // parsing both need them. Parse first: a bad line is reported before anything runs.
     let text = kcanary::text_input::read_text_once(&args.file)?;
