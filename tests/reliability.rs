@@ -267,3 +267,40 @@ fn an_unknown_set_type_in_set_names_the_argument() {
         stderr(&o)
     );
 }
+
+// Item 4: a failed write leaves no temporary file behind.
+
+#[test]
+fn a_full_disk_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("small.restore");
+    std::fs::write(&input, SMALL_RESTORE).unwrap();
+    let full = dir.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    // A 64 KiB tmpfs, filled, in a private mount namespace of its own (gone when the shell
+    // exits; nothing reaches the host): the results write fails with ENOSPC.
+    let script = format!(
+        "mount -t tmpfs -o size=64k kcanary-full {full} || exit 100\n\
+         dd if=/dev/zero of={full}/filler bs=4k 2>/dev/null\n\
+         {bin} replay {input} --out {full}/results.json\n\
+         echo \"exit=$?\"\n\
+         ls -a {full}\n",
+        full = full.display(),
+        bin = env!("CARGO_BIN_EXE_kcanary"),
+        input = input.display(),
+    );
+    let mut command = Command::new("unshare");
+    command.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    let o = run_within(command, b"", LIMIT);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("exit=3"), "{out}\n{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("cannot write {}/results.json", full.display())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.contains(".tmp-"), "temporary file left: {out}");
+    // The numbers were printed before the write failed.
+    assert!(out.contains("add_ns"), "{out}");
+}
