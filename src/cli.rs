@@ -85,7 +85,8 @@ pub struct ListArgs {
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
     /// The file, as written by `ipset save` / fed to `ipset restore`, or by `ipvsadm -S`
-    /// (recognised by its -A/-a lines).
+    /// (recognised by its -A/-a lines). `-` reads standard input; pipes and FIFOs work (the
+    /// input is read once, at most 256 MiB, lines at most 64 KiB).
     pub file: PathBuf,
     /// Treat every command as if `-exist` were given (like `ipset restore -exist`).
     #[arg(long)]

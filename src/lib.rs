@@ -19,5 +19,6 @@ pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
+pub mod text_input;
 pub mod vm;
 pub mod workload;

@@ -6,35 +6,47 @@ use crate::cli::ReplayArgs;
 use kcanary::error::{KcanaryError, Result};
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
-use kcanary::results::file::write_json_atomic;
+use kcanary::results::file::{check_writable, write_json_atomic};
 use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::scenario::Scenario;
 use kcanary::workload::{Params, Workload, params::ParamValue};
 
 pub fn execute(args: ReplayArgs) -> Result<i32> {
-    if args.repetitions == 0 {
-        return Err(KcanaryError::Usage(
-            "--repetitions must be at least 1".into(),
-        ));
+    kcanary::scenario::check_repetitions("--repetitions", args.repetitions)
+        .map_err(KcanaryError::Usage)?;
+    // Read once: a pipe, a FIFO or stdin gives its bytes only once, and detection and
+    // parsing both need them. Parse first: a bad line is reported before anything runs.
+    let text = kcanary::text_input::read_text_once(&args.file)?;
+    if let Some(out) = &args.out {
+        check_writable(out)?;
     }
-    let ipvs = kcanary::ipvs::replay::is_ipvsadm_save_file(&args.file);
-    // Parse first: a bad line is reported before anything runs.
-    let workload: &'static dyn Workload = if ipvs {
+    let ipvs = kcanary::ipvs::save_file::looks_like_ipvsadm_save(&text);
+    let workload: Box<dyn Workload> = if ipvs {
         if args.exist {
             return Err(KcanaryError::Usage(
                 "--exist is an ipset option; this is an ipvsadm -S file".into(),
             ));
         }
-        kcanary::ipvs::save_file::load(&args.file)?;
-        &kcanary::ipvs::replay::ReplayWorkload
+        let lines = kcanary::ipvs::save_file::parse(&args.file, &text)?;
+        refuse_empty(&args, lines.is_empty(), "ipvsadm")?;
+        Box::new(kcanary::ipvs::replay::LoadedReplayWorkload {
+            path: args.file.clone(),
+            lines,
+        })
     } else {
-        kcanary::ipset::restore_file::parse_file(&args.file, args.exist)?;
+        let lines = kcanary::ipset::restore_file::parse(&args.file, &text, args.exist)?;
+        refuse_empty(&args, lines.is_empty(), "ipset")?;
         // ipset works in an unprivileged user namespace; IPVS needs real root.
         if !kcanary::isolate::privileges::is_root() {
             kcanary::isolate::privileges::enter_user_namespace()?;
         }
-        &kcanary::ipset::workloads::ReplayWorkload
+        Box::new(kcanary::ipset::workloads::LoadedReplayWorkload {
+            path: args.file.clone(),
+            lines,
+        })
     };
+    // A scenario holds a `&'static` workload; this one lives until the process exits anyway.
+    let workload: &'static dyn Workload = Box::leak(workload);
     let mut params =
         Params::resolve(workload.params(), &toml::Table::new()).expect("defaults are valid");
     params.set("file", ParamValue::Text(args.file.display().to_string()));
@@ -61,9 +73,22 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
         status: &status,
     };
     let run = run_scenarios(&[scenario], "host", &hooks)?;
+    // The table first: if the write still fails, the numbers are at least on the terminal.
+    print!("{}", results_table(&run));
     if let Some(out) = &args.out {
         write_json_atomic(out, &run)?;
     }
-    print!("{}", results_table(&run));
     Ok(super::run::exit_status_of_named(&run))
+}
+
+/// A file without a single command would replay nothing and look like a success.
+fn refuse_empty(args: &ReplayArgs, empty: bool, format: &str) -> Result<()> {
+    if empty {
+        return Err(KcanaryError::bad_input(
+            &args.file,
+            None,
+            format!("no {format} commands in the file"),
+        ));
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use kcanary::isolate::privileges;
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
 use kcanary::results::RunResults;
-use kcanary::results::file::write_json_atomic;
+use kcanary::results::file::{check_writable, write_json_atomic};
 use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::scenario::{
     self,
@@ -20,6 +20,7 @@ pub fn execute(args: RunArgs) -> Result<i32> {
         set: args.overrides.clone(),
     };
     apply_overrides(&mut scenarios, &overrides)?;
+    check_writable(&args.out)?;
     ensure_privileges()?;
     let progress = TerminalProgress::new();
     let status = |line: &str| eprintln!("kcanary: {line}");
@@ -28,8 +29,9 @@ pub fn execute(args: RunArgs) -> Result<i32> {
         status: &status,
     };
     let run = run_scenarios(&scenarios, &args.execution_mode, &hooks)?;
-    write_json_atomic(&args.out, &run)?;
+    // The table first: if the write still fails, the numbers are at least on the terminal.
     print!("{}", results_table(&run));
+    write_json_atomic(&args.out, &run)?;
     eprintln!("kcanary: results written to {}", args.out.display());
     Ok(if args.scenarios.is_empty() {
         // The default suite runs what this kernel can; skips are listed in the results.

@@ -115,10 +115,9 @@ pub struct RestoreLine {
     pub exist: bool,
 }
 
-/// Parses a restore file from disk.
+/// Parses a restore file from disk (read once and bounded: see [`crate::text_input`]).
 pub fn parse_file(path: &Path, exist_everywhere: bool) -> Result<Vec<RestoreLine>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;
+    let text = crate::text_input::read_text_once(path)?;
     parse(path, &text, exist_everywhere)
 }
 

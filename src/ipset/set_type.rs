@@ -26,6 +26,38 @@ pub struct SetType {
     pub components: Vec<Component>,
 }
 
+/// The set types Linux knows (net/netfilter/ipset/ip_set_*.c), as `ipset` names them.
+pub const KERNEL_SET_TYPES: &[&str] = &[
+    "bitmap:ip",
+    "bitmap:ip,mac",
+    "bitmap:port",
+    "hash:ip",
+    "hash:ip,mark",
+    "hash:ip,mac",
+    "hash:ip,port",
+    "hash:ip,port,ip",
+    "hash:ip,port,net",
+    "hash:mac",
+    "hash:net",
+    "hash:net,iface",
+    "hash:net,net",
+    "hash:net,port",
+    "hash:net,port,net",
+    "list:set",
+];
+
+/// Accepts a type name the kernel has (a workload parameter check: an unknown type is bad
+/// input before any kernel work, not a late IPSET_ERR_FIND_TYPE).
+pub fn check_kernel_type(name: &str) -> Result<(), String> {
+    if KERNEL_SET_TYPES.contains(&name) {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown set type '{name}' (known: {})",
+        KERNEL_SET_TYPES.join(", ")
+    ))
+}
+
 impl SetType {
     /// Parses a type name; errors name the unknown part.
     pub fn parse(name: &str) -> Result<SetType, String> {

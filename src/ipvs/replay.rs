@@ -1,6 +1,7 @@
 //! `kcanary replay FILE` for `ipvsadm -S` files: every command sent in a fresh network
 //! namespace, timed one by one (latency per command kind) or in batches (total only).
-//! `kcanary replay` picks this path when [`is_ipvsadm_save_file`] says so.
+//! `kcanary replay` picks this path when [`save_file::looks_like_ipvsadm_save`] says so of
+//! the text it read once, and runs [`LoadedReplayWorkload`] on the lines parsed from it.
 
 use super::client::{ConnectError, IpvsClient};
 use super::request;
@@ -19,19 +20,20 @@ pub struct ReplayOptions {
     pub batch: bool,
 }
 
-/// True when the file at `path` reads as `ipvsadm -S` output (see
-/// [`save_file::looks_like_ipvsadm_save`]); false when it cannot be read (the caller's own
-/// reader reports that).
-pub fn is_ipvsadm_save_file(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|text| save_file::looks_like_ipvsadm_save(&text))
-}
-
 /// Replays the file once in a fresh namespace. Metrics: `<kind>_ns` per command kind
 /// (one sample per command), `replay_total_ns`, `replay_commands`. A command the kernel
 /// refuses is a bad-input error naming FILE:LINE and the kernel's error name; a kernel without
 /// IPVS is an environment error.
 pub fn replay_save_file(path: &Path, options: &ReplayOptions) -> Result<Vec<Measurement>> {
-    let lines = save_file::load(path)?;
+    replay_loaded(path, &save_file::load(path)?, options)
+}
+
+/// [`replay_save_file`] for lines already parsed; `path` names them in errors.
+pub fn replay_loaded(
+    path: &Path,
+    lines: &[SaveLine],
+    options: &ReplayOptions,
+) -> Result<Vec<Measurement>> {
     if lines.is_empty() {
         return Err(KcanaryError::bad_input(
             path,
@@ -40,6 +42,7 @@ pub fn replay_save_file(path: &Path, options: &ReplayOptions) -> Result<Vec<Meas
         ));
     }
     let path = path.to_path_buf();
+    let lines = lines.to_vec();
     let batch = options.batch;
     in_fresh_netns(move || replay_lines(&path, &lines, batch))
 }
@@ -123,12 +126,14 @@ const REPLAY_PARAMS: &[crate::workload::ParamSpec] = &[
     crate::workload::ParamSpec {
         name: "file",
         kind: crate::workload::ParamKind::Text,
+        accepts: crate::workload::Accepts::Any,
         default: "\"\"",
         help: "ipvsadm -S file to replay",
     },
     crate::workload::ParamSpec {
         name: "batch",
         kind: crate::workload::ParamKind::Boolean,
+        accepts: crate::workload::Accepts::Any,
         default: "false",
         help: "pack requests into as few datagrams as fit (total time only)",
     },
@@ -169,6 +174,45 @@ impl crate::workload::Workload for ReplayWorkload {
                 batch: params.boolean("batch"),
             },
         );
+        ctx.progress.finish();
+        result
+    }
+}
+
+/// `ipvs.replay` on lines parsed once by the caller, for input that cannot be read twice
+/// (a pipe, a FIFO, stdin). Parameters as [`ReplayWorkload`]; `file` is ignored.
+pub struct LoadedReplayWorkload {
+    pub path: std::path::PathBuf,
+    pub lines: Vec<SaveLine>,
+}
+
+impl crate::workload::Workload for LoadedReplayWorkload {
+    fn name(&self) -> &'static str {
+        ReplayWorkload.name()
+    }
+
+    fn summary(&self) -> &'static str {
+        ReplayWorkload.summary()
+    }
+
+    fn params(&self) -> &'static [crate::workload::ParamSpec] {
+        REPLAY_PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        ReplayWorkload.available()
+    }
+
+    fn run(
+        &self,
+        params: &crate::workload::Params,
+        ctx: &crate::workload::RepetitionContext,
+    ) -> Result<Vec<Measurement>> {
+        ctx.progress.start("replaying", 1);
+        let options = ReplayOptions {
+            batch: params.boolean("batch"),
+        };
+        let result = replay_loaded(&self.path, &self.lines, &options);
         ctx.progress.finish();
         result
     }

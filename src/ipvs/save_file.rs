@@ -64,11 +64,9 @@ pub struct SaveLine {
     pub command: Command,
 }
 
-/// Reads and parses a save file.
+/// Reads (once and bounded: see [`crate::text_input`]) and parses a save file.
 pub fn load(path: &Path) -> Result<Vec<SaveLine>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        KcanaryError::bad_input(path, None, format!("cannot read ipvsadm save file: {e}"))
-    })?;
+    let text = crate::text_input::read_text_once(path)?;
     parse(path, &text)
 }
 

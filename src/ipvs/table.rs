@@ -3,7 +3,7 @@
 
 use super::message::{Destination, ForwardMethod, Protocol, Service, ServiceKey};
 use crate::error::{KcanaryError, Result};
-use crate::workload::{ParamKind, ParamSpec, Params};
+use crate::workload::{Accepts, ParamKind, ParamSpec, Params};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// First VIP (10.0.0.1, then consecutive addresses) and first real server (172.16.0.1, ...).
@@ -19,24 +19,34 @@ pub const TABLE_PARAMS: [ParamSpec; 4] = [
     ParamSpec {
         name: "services",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_ELEMENTS,
+        },
         default: "2000",
         help: "virtual services to create",
     },
     ParamSpec {
         name: "dests_per_service",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_DESTS_PER_SERVICE,
+        },
         default: "2",
         help: "real servers per service",
     },
     ParamSpec {
         name: "protocol",
         kind: ParamKind::Text,
+        accepts: Accepts::Any,
         default: "\"tcp\"",
         help: "\"tcp\", \"udp\", or \"mixed\" (alternating)",
     },
     ParamSpec {
         name: "scheduler",
         kind: ParamKind::Text,
+        accepts: Accepts::Any,
         default: "\"rr\"",
         help: "IPVS scheduler (rr, wlc, ...; the ip_vs_<name> module must be available)",
     },

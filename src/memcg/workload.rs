@@ -13,7 +13,9 @@ use super::scrape_probe::probe_beside_scraper;
 use super::workspace::{ChargeMedium, Workspace};
 use crate::error::{KcanaryError, Result};
 use crate::results::Better;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -23,48 +25,62 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "cgroups",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_MEMCGS,
+        },
         default: "1000",
         help: "dying memory cgroups to build up",
     },
     ParamSpec {
         name: "charge_kib",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "4",
         help: "KiB charged to each cgroup before it is removed",
     },
     ParamSpec {
         name: "charge",
         kind: ParamKind::Text,
+        accepts: Accepts::Any,
         default: "\"tmpfs\"",
         help: "what holds the pages: \"tmpfs\" (stay charged) or \"page_cache\" (regular files; reclaim may free them)",
     },
     ParamSpec {
         name: "page_cache_dir",
         kind: ParamKind::Text,
+        accepts: Accepts::Any,
         default: "\"/var/tmp\"",
         help: "directory on a disk file system for charge = \"page_cache\"",
     },
     ParamSpec {
         name: "reads",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_OPERATIONS,
+        },
         default: "200",
         help: "timed reads of each stat file after the first",
     },
     ParamSpec {
         name: "read_cpu",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "0",
         help: "CPU the reading thread is pinned to",
     },
     ParamSpec {
         name: "probe_seconds",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "0",
         help: "when > 0: run the UDP ping-pong probe on read_cpu alone and then beside a memory.numa_stat scraper on that CPU, this long each (0 = off)",
     },
     ParamSpec {
         name: "settle_seconds",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "30",
         help: "how long to wait after cleanup for the dying count to go back",
     },

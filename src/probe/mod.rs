@@ -11,7 +11,7 @@ mod workload;
 
 use crate::error::Result;
 use crate::results::Better;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, Workload};
+use crate::workload::{Accepts, Measurement, ParamKind, ParamSpec, Params, Workload};
 use distribution::{Distribution, THRESHOLDS_NS};
 use std::time::Duration;
 
@@ -24,24 +24,28 @@ pub const PROBE_PARAMS: [ParamSpec; 4] = [
     ParamSpec {
         name: "probe_seconds",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "10",
         help: "how long each probe runs (cover several 2-second IPVS estimator periods)",
     },
     ParamSpec {
         name: "probe_round_trips",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "100000",
         help: "minimum UDP round trips of the network probe (it runs longer if needed)",
     },
     ParamSpec {
         name: "timer_period_us",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "1000",
         help: "period of the timer probe's clock_nanosleep, in microseconds",
     },
     ParamSpec {
         name: "probe_cpu",
         kind: ParamKind::Text,
+        accepts: Accepts::Any,
         default: "\"auto\"",
         help: "CPU both probe ends are pinned to: a number, or \"auto\" (the last allowed CPU)",
     },

@@ -14,7 +14,8 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 }
 
 /// Atomically replaces `path` with `bytes` (fsync before rename, so a crash leaves either the
-/// old file or the new one).
+/// old file or the new one). On any error the temporary file is removed: a full disk must not
+/// also leave a half-written `.NAME.tmp-PID` behind.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError> {
     let io_err =
         |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
@@ -22,24 +23,73 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError>
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         return std::fs::write(path, bytes).map_err(io_err);
     }
-    let dir = match path.parent() {
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(&dir).map_err(io_err)?;
+    let tmp = temporary_path(&dir, path, "tmp");
+    let written = write_and_rename(&tmp, path, bytes);
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(io_err)
+}
+
+fn write_and_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(tmp, path)
+}
+
+/// Checks, before any measuring, that [`write_bytes_atomic`] could write `path`: hours of
+/// measurements must not be lost to a typo in `--out`. Creates and removes a probe file in
+/// the nearest existing directory on the way (missing directories would be created by the
+/// write). A failure is bad input naming the path.
+pub fn check_writable(path: &Path) -> Result<(), KcanaryError> {
+    let refuse = |why: String| {
+        KcanaryError::Usage(format!("cannot write results to {}: {why}", path.display()))
+    };
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(refuse("it is a directory".into()));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // A device or FIFO is written in place.
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map(drop)
+            .map_err(|e| refuse(e.to_string()));
+    }
+    let mut dir = parent_dir(path);
+    while !dir.exists() {
+        match dir.parent() {
+            Some(up) if !up.as_os_str().is_empty() => dir = up.to_path_buf(),
+            _ => dir = std::path::PathBuf::from("."),
+        }
+    }
+    if !dir.is_dir() {
+        return Err(refuse(format!("{} is not a directory", dir.display())));
+    }
+    let probe = temporary_path(&dir, path, "probe");
+    std::fs::File::create(&probe).map_err(|e| refuse(format!("{}: {e}", dir.display())))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(io_err)?;
+    }
+}
+
+/// `.NAME.KIND-PID` in `dir`: hidden, and unique per process.
+fn temporary_path(dir: &Path, path: &Path, kind: &str) -> std::path::PathBuf {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp).map_err(io_err)?;
-    file.write_all(bytes).map_err(io_err)?;
-    file.sync_all().map_err(io_err)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_err(e)
-    })
+    dir.join(format!(".{file_name}.{kind}-{}", std::process::id()))
 }
 
 /// Reads and validates a results file; any problem is a bad-input error naming the file.

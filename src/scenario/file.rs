@@ -59,8 +59,10 @@ pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario> {
             ),
         )
     })?;
-    if raw.repetitions == 0 {
-        return Err(bad("repetitions", "repetitions must be at least 1".into()));
+    super::check_repetitions("repetitions", raw.repetitions).map_err(|e| bad("repetitions", e))?;
+    if raw.warmup > super::MAX_REPETITIONS {
+        let max = super::MAX_REPETITIONS;
+        return Err(bad("warmup", format!("warmup must be at most {max}")));
     }
     for (key, value) in raw
         .thresholds

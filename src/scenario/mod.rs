@@ -6,6 +6,21 @@ pub mod file;
 pub mod overrides;
 
 use crate::workload::{Params, Workload};
+
+/// The most repetitions (or warm-up repetitions) a scenario may ask for. Each repetition
+/// runs in a fresh namespace and keeps its samples in memory; 10,000 is far beyond what a
+/// gate needs and still bounded.
+pub const MAX_REPETITIONS: usize = 10_000;
+
+/// Checks a repetition count against `1..=MAX_REPETITIONS`; the error names `what`.
+pub fn check_repetitions(what: &str, repetitions: usize) -> Result<(), String> {
+    if (1..=MAX_REPETITIONS).contains(&repetitions) {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} must be between 1 and {MAX_REPETITIONS}, found {repetitions}"
+    ))
+}
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -16,11 +16,7 @@ pub struct ScenarioOverrides {
 /// scenario has is an error (a typo would otherwise go unnoticed).
 pub fn apply_overrides(scenarios: &mut [Scenario], overrides: &ScenarioOverrides) -> Result<()> {
     if let Some(repetitions) = overrides.repetitions {
-        if repetitions == 0 {
-            return Err(KcanaryError::Usage(
-                "--repetitions must be at least 1".into(),
-            ));
-        }
+        super::check_repetitions("--repetitions", repetitions).map_err(KcanaryError::Usage)?;
         scenarios
             .iter_mut()
             .for_each(|s| s.repetitions = repetitions);

@@ -6,7 +6,7 @@ pub mod registry;
 
 use crate::error::Result;
 use crate::results::{Better, MetricRole, SampleKind};
-pub use params::{ParamKind, ParamSpec, Params};
+pub use params::{Accepts, ParamKind, ParamSpec, Params};
 
 /// Samples of one metric from one repetition.
 #[derive(Debug, Clone)]

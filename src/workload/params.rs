@@ -17,10 +17,44 @@ pub enum ParamKind {
 pub struct ParamSpec {
     pub name: &'static str,
     pub kind: ParamKind,
+    /// Which values are valid beyond the kind; checked when a scenario or `--set` gives one,
+    /// so a value the workload cannot use is bad input before any kernel work.
+    pub accepts: Accepts,
     /// The default as TOML text ("1000", "\"hash:ip\"", "true").
     pub default: &'static str,
     pub help: &'static str,
 }
+
+/// The values a parameter accepts, beyond its kind.
+#[derive(Debug, Clone, Copy)]
+pub enum Accepts {
+    /// Any value of the kind (integers: any non-negative one).
+    Any,
+    /// An integer in `min..=max`. The maximum keeps counts to what the kernel can hold and
+    /// what fits in memory: a typo of a few digits must not end in an allocation abort.
+    Range { min: i64, max: i64 },
+    /// A text the function accepts; its error says why not.
+    Text(fn(&str) -> Result<(), String>),
+}
+
+/// The kernel's hard limit on ipsets per network namespace (65,535 in the uapi type,
+/// 65,472 in practice: the table grows 64 slots at a time).
+pub const MAX_IPSETS: i64 = 65_472;
+
+/// A sane maximum for elements or objects created per set or per run: 16 Mi. The kernel's
+/// default `maxelem` is 65,536; a hash set can be created with more, but tens of millions of
+/// entries cost gigabytes in the kernel and in the encoded requests.
+pub const MAX_ELEMENTS: i64 = 16 * 1024 * 1024;
+
+/// A sane maximum for real servers behind one IPVS service.
+pub const MAX_DESTS_PER_SERVICE: i64 = 10_000;
+
+/// Memory cgroups are numbered in a 16-bit id space (65,535 ids, shared by live and dying
+/// ones, and the platform keeps some of its own): more would fail midway.
+pub const MAX_MEMCGS: i64 = 60_000;
+
+/// A sane maximum for repeated operations within one repetition (swaps, look-ups, dumps).
+pub const MAX_OPERATIONS: i64 = 100_000_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -143,7 +177,7 @@ fn convert(spec: &ParamSpec, value: &toml::Value) -> Result<ParamValue, String> 
             value.type_str()
         )
     };
-    match (spec.kind, value) {
+    let converted = match (spec.kind, value) {
         (ParamKind::Integer, toml::Value::Integer(v)) if *v >= 0 => Ok(ParamValue::Integer(*v)),
         (ParamKind::Integer, toml::Value::Integer(v)) => Err(format!(
             "parameter '{}' must not be negative, found {v}",
@@ -157,6 +191,23 @@ fn convert(spec: &ParamSpec, value: &toml::Value) -> Result<ParamValue, String> 
         (ParamKind::Float, toml::Value::Float(v)) => Ok(ParamValue::Float(*v)),
         (ParamKind::Float, toml::Value::Integer(v)) => Ok(ParamValue::Float(*v as f64)),
         (ParamKind::Float, _) => Err(wrong("a number")),
+    }?;
+    check_accepted(spec, &converted)?;
+    Ok(converted)
+}
+
+fn check_accepted(spec: &ParamSpec, value: &ParamValue) -> Result<(), String> {
+    match (spec.accepts, value) {
+        (Accepts::Range { min, max }, ParamValue::Integer(v)) if !(min..=max).contains(v) => {
+            Err(format!(
+                "parameter '{}' must be between {min} and {max}, found {v}",
+                spec.name
+            ))
+        }
+        (Accepts::Text(check), ParamValue::Text(v)) => {
+            check(v).map_err(|why| format!("parameter '{}': {why}", spec.name))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -168,12 +219,17 @@ mod tests {
         ParamSpec {
             name: "sets",
             kind: ParamKind::Integer,
+            accepts: Accepts::Range {
+                min: 1,
+                max: MAX_IPSETS,
+            },
             default: "100",
             help: "",
         },
         ParamSpec {
             name: "set_type",
             kind: ParamKind::Text,
+            accepts: Accepts::Any,
             default: "\"hash:ip\"",
             help: "",
         },
@@ -201,5 +257,16 @@ mod tests {
                 .unwrap_err()
                 .contains("must be an integer")
         );
+    }
+
+    #[test]
+    fn values_outside_the_accepted_range_are_rejected() {
+        let given: toml::Table = toml::from_str("sets = 99999999999").unwrap();
+        assert_eq!(
+            Params::resolve(SPECS, &given).unwrap_err(),
+            "parameter 'sets' must be between 1 and 65472, found 99999999999"
+        );
+        let given: toml::Table = toml::from_str("sets = 0").unwrap();
+        assert!(Params::resolve(SPECS, &given).is_err());
     }
 }

@@ -8,7 +8,9 @@ use crate::ipset::IpsetSession;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
 use crate::netlink::EncodedRequests;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::time::Instant;
 
 pub struct CreateSets;
@@ -17,18 +19,27 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "sets",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_IPSETS,
+        },
         default: "10000",
         help: "sets to create",
     },
     ParamSpec {
         name: "set_type",
         kind: ParamKind::Text,
+        accepts: Accepts::Text(crate::ipset::set_type::check_kernel_type),
         default: "\"hash:ip\"",
         help: "type of every set",
     },
     ParamSpec {
         name: "entries",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_ELEMENTS,
+        },
         default: "0",
         help: "elements added to each set (batched)",
     },

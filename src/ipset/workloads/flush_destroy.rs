@@ -5,7 +5,9 @@ use crate::error::Result;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
 use crate::netlink::EncodedRequests;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 
 pub struct FlushDestroy;
 
@@ -13,18 +15,27 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "sets",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_IPSETS,
+        },
         default: "50",
         help: "sets to fill, flush and destroy",
     },
     ParamSpec {
         name: "entries",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_ELEMENTS,
+        },
         default: "20000",
         help: "elements per set",
     },
     ParamSpec {
         name: "set_type",
         kind: ParamKind::Text,
+        accepts: Accepts::Text(crate::ipset::set_type::check_kernel_type),
         default: "\"hash:ip\"",
         help: "type of every set",
     },

@@ -8,7 +8,9 @@ use crate::error::{KcanaryError, Result};
 use crate::ipset::kube_router;
 use crate::ipset::replay::ReplayMode;
 use crate::ipset::restore_file;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::path::Path;
 
 pub struct KubeRouterSync;
@@ -17,18 +19,27 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "sets",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_IPSETS / 2,
+        },
         default: "6000",
         help: "sets kube-router keeps in sync",
     },
     ParamSpec {
         name: "entries",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range { min: 0, max: 64 },
         default: "4",
         help: "elements per set (at most 64)",
     },
     ParamSpec {
         name: "cycles",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_OPERATIONS,
+        },
         default: "2",
         help: "syncs per repetition (the first creates the sets)",
     },

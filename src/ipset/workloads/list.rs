@@ -7,7 +7,9 @@ use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Exist};
 use crate::ipset::protocol::Command;
 use crate::netlink::MessageWriter;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::time::Instant;
 
 pub struct ListDump;
@@ -16,18 +18,30 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "sets",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_IPSETS,
+        },
         default: "2000",
         help: "sets present",
     },
     ParamSpec {
         name: "entries",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_ELEMENTS,
+        },
         default: "20",
         help: "elements per set",
     },
     ParamSpec {
         name: "dumps",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_OPERATIONS,
+        },
         default: "20",
         help: "dumps of each kind per repetition",
     },

@@ -38,7 +38,7 @@ use crate::netlink::KernelError;
 use crate::workload::Workload;
 use std::sync::OnceLock;
 
-pub use replay::{ReplayWorkload, replay_lines};
+pub use replay::{LoadedReplayWorkload, ReplayWorkload, replay_lines};
 
 pub static ALL: &[&dyn Workload] = &[
     &create::CreateSets,

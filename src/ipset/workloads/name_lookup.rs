@@ -7,7 +7,9 @@ use crate::ipset::element::CreateOptions;
 use crate::ipset::protocol::IPSET_INVALID_ID;
 use crate::ipset::sockopt::{GetSetFamilyRequest, SetLookupSocket};
 use crate::netlink::errno_name;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::time::Instant;
 
 pub struct NameLookup;
@@ -16,12 +18,20 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "sets",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_IPSETS,
+        },
         default: "6000",
         help: "sets present",
     },
     ParamSpec {
         name: "lookups",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_OPERATIONS,
+        },
         default: "5000",
         help: "look-ups per repetition",
     },

@@ -5,7 +5,9 @@ use crate::error::{KcanaryError, Result};
 use crate::ipset::IpsetSession;
 use crate::ipset::replay::{self, ReplayMode, ReplayTimings};
 use crate::ipset::restore_file::{self, RestoreLine};
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::path::{Path, PathBuf};
 
 pub struct ReplayWorkload;
@@ -14,18 +16,21 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "file",
         kind: ParamKind::Text,
+        accepts: Accepts::Any,
         default: "\"\"",
         help: "restore file to replay (ipset save format)",
     },
     ParamSpec {
         name: "exist",
         kind: ParamKind::Boolean,
+        accepts: Accepts::Any,
         default: "false",
         help: "treat every line as -exist",
     },
     ParamSpec {
         name: "batch",
         kind: ParamKind::Boolean,
+        accepts: Accepts::Any,
         default: "false",
         help: "pack requests into as few datagrams as fit (total time only)",
     },
@@ -46,16 +51,45 @@ impl Workload for ReplayWorkload {
             ));
         }
         let lines = restore_file::parse_file(&path, params.boolean("exist"))?;
-        let mode = if params.boolean("batch") {
-            ReplayMode::Batched
-        } else {
-            ReplayMode::PerCommand
-        };
-        ctx.progress.start("replaying", lines.len() as u64);
-        let timings = in_namespace(|session| replay_lines(session, &path, &lines, mode));
-        ctx.progress.finish();
-        Ok(measurements(&timings?, "replay_total_ns"))
+        replay_in_namespace(&path, &lines, params, ctx)
     }
+}
+
+/// `ipset.replay` on lines parsed once by the caller, for input that cannot be read twice
+/// (a pipe, a FIFO, stdin). Parameters as [`ReplayWorkload`]; `file` and `exist` are ignored
+/// (`exist` was applied when parsing).
+pub struct LoadedReplayWorkload {
+    pub path: PathBuf,
+    pub lines: Vec<RestoreLine>,
+}
+
+impl Workload for LoadedReplayWorkload {
+    ipset_workload_info!(
+        "ipset.replay",
+        "replay an ipset restore file; latency per command kind and total",
+        PARAMS
+    );
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        replay_in_namespace(&self.path, &self.lines, params, ctx)
+    }
+}
+
+fn replay_in_namespace(
+    path: &Path,
+    lines: &[RestoreLine],
+    params: &Params,
+    ctx: &RepetitionContext,
+) -> Result<Vec<Measurement>> {
+    let mode = if params.boolean("batch") {
+        ReplayMode::Batched
+    } else {
+        ReplayMode::PerCommand
+    };
+    ctx.progress.start("replaying", lines.len() as u64);
+    let timings = in_namespace(|session| replay_lines(session, path, lines, mode));
+    ctx.progress.finish();
+    Ok(measurements(&timings?, "replay_total_ns"))
 }
 
 /// Encodes and replays parsed lines in the session's namespace. A command the kernel refuses

@@ -7,7 +7,9 @@ use crate::ipset::IpsetSession;
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
 use crate::netlink::EncodedRequests;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 
 pub struct SwapStorm;
 
@@ -15,18 +17,30 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "other_sets",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_IPSETS - 2,
+        },
         default: "6000",
         help: "sets that exist besides the swapped pair (created first)",
     },
     ParamSpec {
         name: "swaps",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_OPERATIONS,
+        },
         default: "2000",
         help: "swaps per repetition",
     },
     ParamSpec {
         name: "entries",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_ELEMENTS,
+        },
         default: "16",
         help: "elements in each swapped set",
     },

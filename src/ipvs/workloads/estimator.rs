@@ -8,7 +8,9 @@ use crate::ipvs::timed::{describe_table_request, encode_table};
 use crate::ipvs::{sysctl, verify};
 use crate::isolate::netns::in_fresh_netns;
 use crate::probe::{PROBE_PARAMS, ProbeSettings, cpu, metric_name};
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::time::Duration;
 
 pub struct Estimator;
@@ -17,12 +19,20 @@ const ESTIMATOR_PARAMS: [ParamSpec; 10] = [
     ParamSpec {
         name: "services",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 1,
+            max: crate::workload::params::MAX_ELEMENTS,
+        },
         default: "20000",
         help: "idle virtual services",
     },
     ParamSpec {
         name: "dests_per_service",
         kind: ParamKind::Integer,
+        accepts: Accepts::Range {
+            min: 0,
+            max: crate::workload::params::MAX_DESTS_PER_SERVICE,
+        },
         default: "1",
         help: "real servers per service",
     },
@@ -31,12 +41,14 @@ const ESTIMATOR_PARAMS: [ParamSpec; 10] = [
     ParamSpec {
         name: "estimation",
         kind: ParamKind::Text,
+        accepts: Accepts::Any,
         default: "\"both\"",
         help: "\"on\", \"off\" or \"both\": probe with the rate estimator running and/or stopped (run_estimation)",
     },
     ParamSpec {
         name: "settle_seconds",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "3",
         help: "wait after loading the table or switching estimation before probing",
     },

@@ -9,7 +9,9 @@ use crate::ipvs::timed::{describe_table_request, encode_dests, encode_services, 
 use crate::ipvs::{request, verify};
 use crate::isolate::netns::in_fresh_netns;
 use crate::results::Better;
-use crate::workload::{Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload};
+use crate::workload::{
+    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+};
 use std::time::Instant;
 
 pub struct Services;
@@ -22,18 +24,21 @@ const SERVICES_PARAMS: [ParamSpec; 7] = [
     ParamSpec {
         name: "batched",
         kind: ParamKind::Boolean,
+        accepts: Accepts::Any,
         default: "true",
         help: "also load the same table in batched datagrams, in a fresh namespace, and time it",
     },
     ParamSpec {
         name: "after_flush",
         kind: ParamKind::Boolean,
+        accepts: Accepts::Any,
         default: "false",
         help: "also reload the table in batches right after the FLUSH, in the same namespace (dest trash)",
     },
     ParamSpec {
         name: "verify_dests",
         kind: ParamKind::Integer,
+        accepts: Accepts::Any,
         default: "64",
         help: "services whose real servers are dumped back and compared",
     },
