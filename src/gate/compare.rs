@@ -98,10 +98,19 @@ impl MetricComparison {
         }
     }
 
+    /// The smallest change the threshold makes matter, on the metric's scale. Counts move in
+    /// whole events, so for them a band below one event means "one event".
+    pub fn smallest_change_that_matters(&self) -> f64 {
+        match self.scale {
+            EffectScale::Ratio => self.threshold_on_scale(),
+            EffectScale::Difference => self.threshold_on_scale().max(1.0),
+        }
+    }
+
     /// True when this comparison could not have seen a change of the threshold's size.
     pub fn blind_to_threshold(&self) -> bool {
         self.detectable_change
-            .is_none_or(|d| d > self.threshold_on_scale())
+            .is_none_or(|d| d > self.smallest_change_that_matters())
     }
 }
 

@@ -213,7 +213,7 @@ pub fn blind_spot(m: &MetricComparison) -> Option<String> {
     if !m.blind_to_threshold() {
         return None;
     }
-    let threshold = format_detectable(m, m.threshold_on_scale());
+    let threshold = format_detectable(m, m.smallest_change_that_matters());
     Some(match m.detectable_change {
         Some(d) => format!(
             "{}: this run cannot see {threshold} changes; it can see {} ({}/{} repetitions)",
