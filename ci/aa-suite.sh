@@ -8,7 +8,8 @@
 #   ci/aa-suite.sh [CHECKS] [BASELINE_RUNS] [extra `kcanary run` arguments...]
 # Run it on a quiet machine (nothing else building or booting): it measures wall-clock time.
 # Output: the table on stdout; every results and comparison file in $AA_OUT (default: a
-# temporary directory, removed at the end unless AA_OUT is set).
+# temporary directory, removed at the end unless AA_OUT is set; AA_REUSE=1 keeps the baseline
+# runs already there).
 set -euo pipefail
 checks=${1:-10}; baseline_runs=${2:-3}; shift 2 || shift $# || true
 cd "$(dirname "$0")/.."
@@ -23,9 +24,11 @@ run() {
 }
 runs=()
 for i in $(seq "$baseline_runs"); do
+  runs+=("$work/base$i.json")
+  # AA_REUSE=1 keeps baseline runs already in $AA_OUT (to resume an interrupted measurement).
+  if [ -n "${AA_REUSE:-}" ] && [ -s "$work/base$i.json" ]; then continue; fi
   echo "baseline run $i/$baseline_runs" >&2
   run "$work/base$i.json" "$@"
-  runs+=("$work/base$i.json")
 done
 "$kcanary" baseline save "${runs[@]}" --name aa --dir "$work/baselines" > "$work/save.txt"
 pooled=$(find "$work/baselines" -name aa.json)

@@ -194,6 +194,23 @@ fn absurd_thresholds_and_samples_are_bad_input() {
     assert!(text.contains("negative.json"), "{text}");
     assert!(text.contains("negative sample -5"), "{text}");
 
+    // Estimates from differences of kernel counters may be negative, and kcanary writes them
+    // itself (memcg's kernel_bytes_per_dying_cgroup): such a file is valid.
+    let mut delta = slow.clone();
+    delta.results[0].unit = "bytes".into();
+    delta.results[0].samples[7] = -84303.0;
+    let mut delta_base = base.clone();
+    delta_base.results[0].unit = "bytes".into();
+    let delta = write(dir.path(), "delta.json", &delta);
+    let delta_base = write(dir.path(), "delta-base.json", &delta_base);
+    let (code, text) = status(&kcanary(&[
+        "check",
+        s(&delta),
+        "--baseline",
+        s(&delta_base),
+    ]));
+    assert_eq!(code, Some(1), "{text}");
+
     // A baseline file edited by hand is checked the same way.
     let root = dir.path().join("baselines");
     let (code, text) = status(&kcanary(&[

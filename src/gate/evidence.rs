@@ -7,7 +7,7 @@ use crate::error::KcanaryError;
 use crate::results::file::parse_results;
 use crate::results::{
     Better, Environment, MetricResult, MetricRole, RunResults, SampleKind, Skipped, Summary,
-    check_threshold,
+    cannot_be_negative, check_threshold,
 };
 use crate::stats::repetition_values;
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,7 @@ impl MetricEvidence {
     }
 
     /// Checks what a hand-edited or damaged baseline could get wrong: values present and
-    /// finite, times and counts not negative, the threshold in range.
+    /// finite, times not negative, the threshold in range.
     pub fn validate(&self) -> Result<(), String> {
         let key = self.key();
         if self.repetition_values.is_empty() {
@@ -80,7 +80,7 @@ impl MetricEvidence {
         if all.clone().any(|v| !v.is_finite()) {
             return Err(format!("{key}: a repetition value is not a finite number"));
         }
-        if self.role() != MetricRole::Setting
+        if cannot_be_negative(&self.unit)
             && let Some(bad) = all.clone().find(|v| **v < 0.0)
         {
             return Err(format!(

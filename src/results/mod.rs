@@ -142,8 +142,7 @@ impl MetricResult {
         if self.samples.iter().any(|s| !s.is_finite()) {
             return Err(format!("{}: a sample is not a finite number", self.key()));
         }
-        // Settings may be negative (est_nice = -5); times, rates and counts cannot.
-        if self.role() != MetricRole::Setting
+        if cannot_be_negative(&self.unit)
             && let Some(bad) = self.samples.iter().find(|s| **s < 0.0)
         {
             return Err(format!(
@@ -157,6 +156,13 @@ impl MetricResult {
         }
         Ok(())
     }
+}
+
+/// Times cannot be negative; other numbers may be: settings (`est_nice` = -5) and estimates
+/// from differences of kernel counters (`kernel_bytes_per_dying_cgroup`, `dying_after_cleanup`
+/// when the platform freed cgroups of its own meanwhile), which kcanary itself records.
+pub fn cannot_be_negative(unit: &str) -> bool {
+    unit == "ns"
 }
 
 /// The range every threshold must lie in, wherever it comes from (scenario file, results file,
