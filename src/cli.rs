@@ -14,7 +14,9 @@ their environment, compares them against baselines or another kernel, and exits 
 a kernel regressed.\n\nEvery netlink workload runs in a network namespace kcanary creates; \
 every cgroup under a parent it creates and removes. The host is never touched.",
     after_help = "Exit codes: 0 ok, 1 a metric regressed, 2 bad input (file, scenario, argument), \
-3 the environment failed (privileges, kernel error, VM), 125 bisect-step could not test."
+3 the environment failed (privileges, kernel error, VM), 4 incomplete evidence (nothing \
+compared, baseline metrics missing in the candidate, a named scenario could not run here), \
+125 bisect-step could not test (or the candidate lacks baseline metrics)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -48,8 +50,8 @@ pub enum Command {
     /// alternately and compare the second against the first.
     Vm(VmArgs),
     /// One step of `git bisect run`: run a kernel in a VM and compare it against a baseline.
-    /// Exit 0 good, 1 bad (regressed), 125 skip (the kernel did not boot or cannot run the
-    /// scenarios), 128 abort (bad arguments or baseline).
+    /// Exit 0 good, 1 bad (regressed), 125 skip (the kernel did not boot, cannot run the
+    /// scenarios, or lacks metrics the baseline has), 128 abort (bad arguments or baseline).
     BisectStep(BisectStepArgs),
     /// The VM guest's init (pid 1 of the initramfs kcanary builds); not for direct use.
     #[command(hide = true)]
