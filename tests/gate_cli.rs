@@ -3,23 +3,8 @@
 
 mod common;
 
-use common::shifted_pair;
-use kcanary::results::RunResults;
+use common::{kcanary, s, shifted_pair, write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kcanary(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kcanary"))
-        .args(args)
-        .output()
-        .expect("run kcanary")
-}
-
-fn write(dir: &Path, name: &str, run: &RunResults) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_vec_pretty(run).unwrap()).unwrap();
-    path
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -34,10 +19,6 @@ fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let same_path = write(dir.path(), "same.json", &same);
     let slow_path = write(dir.path(), "slow.json", &slow);
     (dir, base_path, same_path, slow_path)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

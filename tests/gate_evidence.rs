@@ -3,29 +3,12 @@
 
 mod common;
 
-use common::{metric, run, shifted_pair};
+use common::{kcanary, metric, run, s, shifted_pair, write};
 use kcanary::results::{
     Better, MetricResult, MetricRole, RunResults, SampleKind, Skipped, Summary,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kcanary(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kcanary"))
-        .args(args)
-        .output()
-        .expect("run kcanary")
-}
-
-fn write(dir: &Path, name: &str, run: &RunResults) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_vec_pretty(run).unwrap()).unwrap();
-    path
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use std::process::Output;
 
 /// Exit code, and stdout + stderr for the assertion messages.
 fn status(out: &Output) -> (Option<i32>, String) {

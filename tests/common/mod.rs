@@ -108,3 +108,23 @@ pub fn shifted_pair(
         ),
     )
 }
+
+/// Runs the built kcanary binary with `args`.
+pub fn kcanary(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args(args)
+        .output()
+        .expect("run kcanary")
+}
+
+/// Writes `run` as a results file `dir/name`.
+pub fn write(dir: &std::path::Path, name: &str, run: &RunResults) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(run).unwrap()).unwrap();
+    path
+}
+
+/// A path as a command-line argument.
+pub fn s(p: &std::path::Path) -> &str {
+    p.to_str().unwrap()
+}
