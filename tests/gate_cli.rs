@@ -285,3 +285,33 @@ fn too_few_repetitions_pass_unless_inconclusive_must_fail() {
     ]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+/// Samples near f64::MAX (a damaged or hand-made file) once made the CDF's axis end infinite,
+/// and `plot` spun at 100% CPU forever. It must finish (here: within a minute).
+#[test]
+fn plot_of_samples_near_the_largest_float_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut huge, _) = shifted_pair(41, 1.0, 5, 100);
+    huge.results[0].samples[0] = 1.7e308;
+    huge.results[0].summary = kcanary::results::Summary::of(&huge.results[0].samples).unwrap();
+    let file = write(dir.path(), "huge.json", &huge);
+    let out = dir.path().join("plots");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args(["plot", s(&file), "--out", s(&out)])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("kcanary plot still running after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success());
+    assert!(out.join("synthetic-swap_ns-cdf.svg").exists());
+}

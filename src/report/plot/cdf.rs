@@ -59,7 +59,7 @@ impl Plot for Cdf<'_, '_> {
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(60)
-            .build_cartesian_2d((floor * 0.9..high * 1.1).log_scale(), 0.0..1.0)
+            .build_cartesian_2d(log_axis_range(floor, high).log_scale(), 0.0..1.0)
             .map_err(text)?;
         let unit = group.unit.clone();
         chart
@@ -94,6 +94,13 @@ impl Plot for Cdf<'_, '_> {
             .draw()
             .map_err(text)
     }
+}
+
+/// The x range of a log axis from `floor` to `high` with a 10% margin each side. The margin
+/// must not overflow: samples near f64::MAX (a damaged or hand-made file) made the upper end
+/// infinite, and plotters then looked for axis labels forever.
+fn log_axis_range(floor: f64, high: f64) -> std::ops::Range<f64> {
+    floor * 0.9..(high * 1.1).min(f64::MAX)
 }
 
 #[cfg(test)]
