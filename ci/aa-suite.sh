@@ -7,6 +7,7 @@
 # against the pooled baseline said "regressed" or was incomplete.
 #   ci/aa-suite.sh [CHECKS] [BASELINE_RUNS] [extra `kcanary run` arguments...]
 # Run it on a quiet machine (nothing else building or booting): it measures wall-clock time.
+# Needs python3 for the table (Debian: apt-get install python3).
 # Output: the table on stdout; every results and comparison file in $AA_OUT (default: a
 # temporary directory, removed at the end unless AA_OUT is set; AA_REUSE=1 keeps the baseline
 # runs already there).

@@ -2,9 +2,9 @@
 //! into one `MetricResult` per metric. This is the "scenario → workload → samples" step.
 
 use crate::error::{KcanaryError, Result};
-use crate::gate::GateOptions;
 use crate::results::{Environment, MetricResult, RunResults, SCHEMA_VERSION, Skipped, Summary};
 use crate::scenario::Scenario;
+use crate::stats::mann_whitney::{DEFAULT_ALPHA, minimum_repetitions};
 use crate::workload::{Measurement, Progress, RepetitionContext};
 
 /// Hooks the command line gives the runner: progress display and status lines.
@@ -29,6 +29,7 @@ pub fn run_scenarios(
         results: Vec::new(),
         skipped: Vec::new(),
     };
+    let least = minimum_repetitions(DEFAULT_ALPHA);
     for scenario in scenarios {
         if let Err(reason) = scenario.workload.available() {
             (hooks.status)(&format!("{}: skipped: {reason}", scenario.name));
@@ -38,7 +39,6 @@ pub fn run_scenarios(
             });
             continue;
         }
-        let least = crate::gate::verdict::minimum_repetitions(GateOptions::default().alpha);
         (hooks.status)(&format!(
             "{}: {} ({} warm-up + {} repetitions{})",
             scenario.name,

@@ -6,16 +6,17 @@ use super::gate_output::gate_options;
 use super::vm::{compare_kernels, evidence_of, print_runs, session_options};
 use crate::cli::BisectStepArgs;
 use kcanary::error::{KcanaryError, Result, exit_code};
-use kcanary::gate::load_evidence;
+use kcanary::gate::{GateOptions, load_evidence};
 use kcanary::vm::session::{RoundPlan, run_session};
 use std::path::Path;
 
 const ABORT: i32 = 128;
 
 pub fn execute(args: BisectStepArgs) -> Result<i32> {
-    if let Err(e) = gate_options(&args.gate) {
-        return Ok(abort(&e.to_string()));
-    }
+    let gate = match gate_options(&args.gate) {
+        Ok(gate) => gate,
+        Err(e) => return Ok(abort(&e.to_string())),
+    };
     // A JSON file is stored results or a `kcanary baseline` file; anything else a kernel.
     let stored_baseline = if args.baseline.ends_with(".json") {
         match load_evidence(Path::new(&args.baseline)) {
@@ -52,6 +53,8 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
     {
         return Ok(abort(&format!("baseline kernel {missing} does not exist")));
     }
+    // Both kernels booted here in alternating rounds: between-boot drift is in the data.
+    let interleaved = stored_baseline.is_none() && args.rounds > 1;
     let mut kernels = Vec::new();
     if stored_baseline.is_none() {
         kernels.push(args.baseline.clone());
@@ -78,12 +81,14 @@ pub fn execute(args: BisectStepArgs) -> Result<i32> {
         );
         return Ok(exit_code::BISECT_SKIP);
     }
-    let interleaved = runs.len() == 1 && args.rounds > 1;
     let compared = match compare_kernels(
         &baseline,
         &[evidence_of(&candidate)],
         &args.gate,
-        interleaved,
+        &GateOptions {
+            interleaved,
+            ..gate
+        },
     ) {
         Ok(compared) => compared,
         Err(e) => return Ok(abort(&e.to_string())),

@@ -2,15 +2,14 @@
 
 use crate::cli::ListArgs;
 use kcanary::error::Result;
-use kcanary::gate::GateOptions;
-use kcanary::gate::verdict::minimum_repetitions;
 use kcanary::scenario::builtin_scenarios;
+use kcanary::stats::mann_whitney::{DEFAULT_ALPHA, minimum_repetitions};
 use kcanary::workload::registry;
 
 pub fn execute(args: ListArgs) -> Result<i32> {
     let scenarios = builtin_scenarios();
     let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let least = minimum_repetitions(GateOptions::default().alpha);
+    let least = minimum_repetitions(DEFAULT_ALPHA);
     println!("Built-in scenarios (* = in the default suite; run one with `kcanary run NAME`):");
     for s in &scenarios {
         let mark = if s.in_default_suite() { '*' } else { ' ' };

@@ -41,8 +41,12 @@ pub fn execute(args: VmArgs) -> Result<i32> {
     // Rounds alternate kernels, so with two or more rounds each side's repetitions span
     // several boots interleaved with the other side's: between-boot drift is in the data.
     let interleaved = runs[0].boots.len() > 1;
+    let options = GateOptions {
+        interleaved,
+        ..gate
+    };
     let gate_status =
-        compare_kernels(&evidence_of(baseline), &candidates, &args.gate, interleaved)?.exit_code;
+        compare_kernels(&evidence_of(baseline), &candidates, &args.gate, &options)?.exit_code;
     Ok(if gate_status == exit_code::OK {
         named_status
     } else {
@@ -144,18 +148,14 @@ pub fn compare_kernels(
     baseline: &RunEvidence,
     candidates: &[RunEvidence],
     gate: &GateArgs,
-    interleaved: bool,
+    options: &GateOptions,
 ) -> Result<KernelComparison> {
     for candidate in candidates {
         ensure_same_execution_mode(&baseline.environment, &candidate.environment)?;
     }
-    let options = GateOptions {
-        interleaved,
-        ..gate_options(gate)?
-    };
     let comparisons: Vec<_> = candidates
         .iter()
-        .map(|candidate| compare_evidence(baseline, candidate, &options))
+        .map(|candidate| compare_evidence(baseline, candidate, options))
         .collect();
     println!();
     let exit_code = finish(gate, &comparisons)?;

@@ -55,7 +55,7 @@ impl Default for GateOptions {
         GateOptions {
             default_threshold: None,
             threshold_override: None,
-            alpha: 0.05,
+            alpha: crate::stats::mann_whitney::DEFAULT_ALPHA,
             confidence: 0.95,
             power: 0.8,
             resamples: 2000,

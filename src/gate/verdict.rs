@@ -8,6 +8,7 @@
 //! where no ratio exists). Settings get no verdict at all (see `compare.rs`).
 
 use crate::results::Better;
+use crate::stats::mann_whitney::smallest_one_sided_p;
 use crate::stats::{RankTest, RatioInterval};
 use serde::{Deserialize, Serialize};
 
@@ -279,25 +280,6 @@ pub fn percent(fraction: f64) -> String {
     format!("{text}%")
 }
 
-/// The fewest repetitions per side (equal on both) with which the rank test can reach a
-/// verdict at `alpha`: 4 at the default 0.05 (1/C(8,4) = 0.014 < 0.025; 3 give 0.05).
-pub fn minimum_repetitions(alpha: f64) -> usize {
-    (1..64)
-        .find(|&n| too_few_repetitions(n, n, alpha).is_none())
-        .unwrap_or(64)
-}
-
-/// The smallest one-sided p-value the rank test can give for groups of these sizes
-/// (complete separation, no ties): 1 / C(n + m, m).
-pub fn smallest_one_sided_p(n: usize, m: usize) -> f64 {
-    let k = n.min(m);
-    let mut ways = 1.0f64;
-    for i in 0..k {
-        ways = ways * (n + m - i) as f64 / (i + 1) as f64;
-    }
-    1.0 / ways
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +295,7 @@ mod tests {
 
     #[test]
     fn four_repetitions_are_the_least_that_can_conclude() {
+        use crate::stats::mann_whitney::minimum_repetitions;
         assert_eq!(minimum_repetitions(0.05), 4);
         assert!(too_few_repetitions(3, 3, 0.05).is_some());
         assert!(too_few_repetitions(4, 4, 0.05).is_none());

@@ -145,6 +145,28 @@ fn normal_approximation(ranks: &[u64], m: usize, observed: u64) -> RankTest {
     }
 }
 
+/// The conventional two-sided significance level, the gate's default (`GateOptions`).
+pub const DEFAULT_ALPHA: f64 = 0.05;
+
+/// The fewest repetitions per side (equal on both) with which the rank test can reach a
+/// verdict at `alpha`: 4 at the default 0.05 (1/C(8,4) = 0.014 < 0.025; 3 give 0.05).
+pub fn minimum_repetitions(alpha: f64) -> usize {
+    (1..64)
+        .find(|&n| smallest_one_sided_p(n, n) < alpha / 2.0)
+        .unwrap_or(64)
+}
+
+/// The smallest one-sided p-value the rank test can give for groups of these sizes
+/// (complete separation, no ties): 1 / C(n + m, m).
+pub fn smallest_one_sided_p(n: usize, m: usize) -> f64 {
+    let k = n.min(m);
+    let mut ways = 1.0f64;
+    for i in 0..k {
+        ways = ways * (n + m - i) as f64 / (i + 1) as f64;
+    }
+    1.0 / ways
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
