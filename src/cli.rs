@@ -61,7 +61,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Scenario names (see `kcanary list`), scenario TOML files, or `all`. Default: the
-    /// scenarios tagged "default".
+    /// scenarios tagged "default". A scenario named twice runs once.
     pub scenarios: Vec<String>,
     /// Where to write the results JSON.
     #[arg(long, short, default_value = "kcanary-results.json")]
@@ -206,8 +206,9 @@ pub struct BaselineSaveArgs {
     /// which widens later verdicts by the drift between runs.
     #[arg(required = true, num_args = 1..)]
     pub results: Vec<PathBuf>,
-    /// Label of the baseline (the file name).
-    #[arg(long, default_value = "default")]
+    /// Label of the baseline (the file name, without `.json`): letters, digits, `.`, `_`,
+    /// `+`, `-`, at most 100 bytes.
+    #[arg(long, default_value = "default", value_parser = kcanary::gate::baseline::parse_label)]
     pub name: String,
     /// Root directory of the baselines.
     #[arg(long, default_value = "baselines")]
@@ -242,7 +243,7 @@ pub struct ImportCriterionArgs {
 #[derive(Debug, clap::Args)]
 pub struct VmRunArgs {
     /// Scenario names (see `kcanary list`), scenario TOML files, or `all`. Default: the
-    /// scenarios tagged "default".
+    /// scenarios tagged "default". A scenario named twice runs once.
     pub scenarios: Vec<String>,
     /// Directory for results (one JSON per kernel), console logs and initramfs images.
     #[arg(long, short, default_value = "kcanary-vm")]

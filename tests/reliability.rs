@@ -304,3 +304,124 @@ fn a_full_disk_leaves_no_temporary_file() {
     // The numbers were printed before the write failed.
     assert!(out.contains("add_ns"), "{out}");
 }
+
+// Item 9: messages that say what is wrong, briefly.
+
+#[test]
+fn a_huge_word_in_a_replay_file_is_not_echoed_whole() {
+    let input = format!("frob{}\n", "x".repeat(60_000));
+    let o = run_within(
+        {
+            let mut c = kcanary();
+            c.args(["replay", "-"]);
+            c
+        },
+        input.as_bytes(),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(2), "{:.300}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.len() < 400, "{} bytes of stderr: {err:.300}", err.len());
+    assert!(err.contains("-:1: unknown command 'frobxxx"), "{err}");
+    assert!(err.contains("…[60004 bytes]' (expected"), "{err}");
+}
+
+#[test]
+fn an_integer_too_large_for_64_bits_in_set_is_out_of_range() {
+    let o = quick(&[
+        "run",
+        "ipset-create",
+        "--set",
+        "entries=99999999999999999999",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("must be between 0 and 16777216, found 99999999999999999999"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_baseline_name_that_is_no_file_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    std::fs::write(&results, "{}").unwrap();
+    for name in ["..", ".", "", "a/b"] {
+        let o = quick(&[
+            "baseline",
+            "save",
+            "--name",
+            name,
+            "--dir",
+            dir.path().to_str().unwrap(),
+            results.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{name:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("baseline name"),
+            "{name:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(!dir.path().join("unknown-cpu-0cpu").exists());
+}
+
+#[test]
+fn plot_of_results_without_metrics_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("empty.json");
+    let run = kcanary::results::RunResults {
+        schema_version: kcanary::results::SCHEMA_VERSION,
+        environment: kcanary::results::Environment::capture("host"),
+        results: Vec::new(),
+        skipped: vec![kcanary::results::Skipped {
+            scenario: "ipvs-services".into(),
+            reason: "no IPVS".into(),
+        }],
+    };
+    std::fs::write(&results, serde_json::to_string(&run).unwrap()).unwrap();
+    let out = dir.path().join("plots");
+    let o = quick(&[
+        "plot",
+        results.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nothing to plot") && stderr(&o).contains("ipvs-services: no IPVS"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn run_of_one_scenario_named_twice_measures_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let o = quick(&[
+        "run",
+        "ipset-list",
+        "ipset-list",
+        "--repetitions",
+        "1",
+        "--set",
+        "sets=2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let metrics = results["results"].as_array().unwrap();
+    let mut keys: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("{}/{}", m["scenario"], m["metric"]))
+        .collect();
+    let all = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert!(all > 0);
+    assert_eq!(keys.len(), all, "duplicate entries: {metrics:?}");
+}

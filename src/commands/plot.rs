@@ -29,8 +29,28 @@ pub fn execute(args: PlotArgs) -> Result<i32> {
         };
         runs.push(PlotInput { label, run });
     }
+    if runs.iter().all(|input| input.run.results.is_empty()) {
+        return Err(KcanaryError::Usage(nothing_to_plot(&runs)));
+    }
     for path in plot_runs(&runs, &args.out)? {
         println!("{}", path.display());
     }
     Ok(exit_code::OK)
+}
+
+/// Says why there is nothing to draw: a silent exit would look like success.
+fn nothing_to_plot(runs: &[PlotInput]) -> String {
+    let skipped: Vec<String> = runs
+        .iter()
+        .flat_map(|input| &input.run.skipped)
+        .map(|s| format!("{}: {}", s.scenario, s.reason))
+        .collect();
+    if skipped.is_empty() {
+        "nothing to plot: the results files hold no metrics".to_string()
+    } else {
+        format!(
+            "nothing to plot: the results files hold no metrics (skipped: {})",
+            skipped.join("; ")
+        )
+    }
 }

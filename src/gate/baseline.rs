@@ -228,6 +228,33 @@ pub fn machine_class(environment: &Environment) -> String {
     format!("{class}-{}cpu", environment.cpus)
 }
 
+/// The longest baseline label: it becomes a file name, well under any file system's limit.
+const LONGEST_LABEL: usize = 100;
+
+/// Checks a baseline label given by the user: it names a file, so it must be usable as one
+/// path component as it is. Cleaning it (as `path_component` does for kernel releases) would
+/// store `--name ..` as `unknown.json`, a file the user never asked for.
+pub fn parse_label(text: &str) -> Result<String, String> {
+    let usable = |c: char| c.is_ascii_alphanumeric() || "._+-".contains(c);
+    if text.is_empty() || text.len() > LONGEST_LABEL {
+        return Err(format!(
+            "a baseline name is 1 to {LONGEST_LABEL} bytes long, found {} bytes",
+            text.len()
+        ));
+    }
+    if let Some(bad) = text.chars().find(|c| !usable(*c)) {
+        return Err(format!(
+            "'{bad}' cannot be in a baseline name (letters, digits, '.', '_', '+', '-')"
+        ));
+    }
+    if text.trim_matches('.').is_empty() {
+        return Err(format!(
+            "'{text}' cannot be a baseline name (it names a directory)"
+        ));
+    }
+    Ok(text.to_string())
+}
+
 /// A string made safe as one path component: keeps letters, digits, `.`, `_`, `+`, `-`;
 /// other characters become `-`; never empty, never `.` or `..`.
 pub fn path_component(text: &str) -> String {
@@ -250,6 +277,16 @@ pub fn path_component(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn baseline_labels_must_be_file_names_as_given() {
+        for bad in ["", ".", "..", "a/b", "x y", &"n".repeat(101)] {
+            assert!(parse_label(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["default", "6.1-good", "canary.2026-12_02+rc1"] {
+            assert_eq!(parse_label(good).as_deref(), Ok(good));
+        }
+    }
 
     #[test]
     fn machine_class_is_a_clean_path_component() {

@@ -116,11 +116,13 @@ pub fn parse_results(path: &Path, text: &str) -> Result<RunResults, KcanaryError
             ));
         }
         None => {
-            return Err(KcanaryError::bad_input(
-                path,
-                None,
-                "no schema_version: this is not a kcanary results file".to_string(),
-            ));
+            let message = match version.get("schema_version") {
+                None => "no schema_version: this is not a kcanary results file".to_string(),
+                Some(other) => {
+                    format!("schema_version must be the number {SCHEMA_VERSION}, found {other}")
+                }
+            };
+            return Err(KcanaryError::bad_input(path, None, message));
         }
     }
     let results: RunResults = serde_json::from_value(version).map_err(|e| {
@@ -180,6 +182,17 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("schema_version")
+        );
+    }
+
+    #[test]
+    fn a_schema_version_written_as_text_is_named_as_such() {
+        let error = parse_results(Path::new("r.json"), "{\"schema_version\": \"1\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("must be the number 1, found \"1\""),
+            "{error}"
         );
     }
 }

@@ -46,5 +46,50 @@ pub fn resolve(words: &[String]) -> Result<Vec<Scenario>> {
             )));
         }
     }
-    Ok(chosen)
+    without_repeats(chosen)
+}
+
+/// A scenario named twice (`run X X`, or `all` plus a name) runs once: two entries with one
+/// name would make one results file hold two answers to one question. Two *different*
+/// scenarios with one name (a file named like a built-in) are an error: which one the
+/// results mean would be a guess.
+fn without_repeats(chosen: Vec<Scenario>) -> Result<Vec<Scenario>> {
+    let mut kept: Vec<Scenario> = Vec::with_capacity(chosen.len());
+    for scenario in chosen {
+        match kept.iter().find(|k| k.name == scenario.name) {
+            None => kept.push(scenario),
+            Some(earlier) if earlier.source == scenario.source => {}
+            Some(earlier) => {
+                return Err(KcanaryError::Usage(format!(
+                    "two scenarios are named '{}' ({} and {}): rename one",
+                    scenario.name,
+                    earlier.source.display(),
+                    scenario.source.display()
+                )));
+            }
+        }
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(words: &[&str]) -> Vec<String> {
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        resolve(&words)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    }
+
+    #[test]
+    fn a_scenario_named_twice_runs_once() {
+        assert_eq!(names(&["ipset-list", "ipset-list"]), ["ipset-list"]);
+        let all = names(&["all"]);
+        assert_eq!(names(&["all", "ipset-list"]), all);
+        assert_eq!(names(&["ipset-list", "all"]).len(), all.len());
+    }
 }

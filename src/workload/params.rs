@@ -115,9 +115,14 @@ impl Params {
         let Some(spec) = specs.iter().find(|s| s.name == name) else {
             return Ok(false);
         };
-        let value = toml::from_str::<toml::Table>(&format!("v = {text}"))
-            .map(|t| t["v"].clone())
-            .unwrap_or_else(|_| toml::Value::String(text.to_string()));
+        let value = match toml::from_str::<toml::Table>(&format!("v = {text}")) {
+            Ok(table) => table["v"].clone(),
+            // Digits TOML cannot hold (beyond i64) are a number out of range, not a string.
+            Err(_) if is_decimal_integer(text) && spec.kind == ParamKind::Integer => {
+                return Err(out_of_range(spec, text));
+            }
+            Err(_) => toml::Value::String(text.to_string()),
+        };
         self.values.insert(name.to_string(), convert(spec, &value)?);
         Ok(true)
     }
@@ -196,13 +201,28 @@ fn convert(spec: &ParamSpec, value: &toml::Value) -> Result<ParamValue, String> 
     Ok(converted)
 }
 
+fn is_decimal_integer(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn out_of_range(spec: &ParamSpec, found: &str) -> String {
+    match spec.accepts {
+        Accepts::Range { min, max } => format!(
+            "parameter '{}' must be between {min} and {max}, found {found}",
+            spec.name
+        ),
+        _ => format!(
+            "parameter '{}' must be an integer that fits in 64 bits, found {found}",
+            spec.name
+        ),
+    }
+}
+
 fn check_accepted(spec: &ParamSpec, value: &ParamValue) -> Result<(), String> {
     match (spec.accepts, value) {
         (Accepts::Range { min, max }, ParamValue::Integer(v)) if !(min..=max).contains(v) => {
-            Err(format!(
-                "parameter '{}' must be between {min} and {max}, found {v}",
-                spec.name
-            ))
+            Err(out_of_range(spec, &v.to_string()))
         }
         (Accepts::Text(check), ParamValue::Text(v)) => {
             check(v).map_err(|why| format!("parameter '{}': {why}", spec.name))
@@ -268,5 +288,23 @@ mod tests {
         );
         let given: toml::Table = toml::from_str("sets = 0").unwrap();
         assert!(Params::resolve(SPECS, &given).is_err());
+    }
+
+    #[test]
+    fn a_set_value_too_large_for_any_integer_is_out_of_range_not_a_string() {
+        let mut p = Params::resolve(SPECS, &toml::Table::new()).unwrap();
+        let error = p
+            .override_from_text(SPECS, "sets", "99999999999999999999")
+            .unwrap_err();
+        assert_eq!(
+            error,
+            "parameter 'sets' must be between 1 and 65472, found 99999999999999999999"
+        );
+        // A word that is no number at all is still a wrong type.
+        let error = p.override_from_text(SPECS, "sets", "many").unwrap_err();
+        assert!(
+            error.contains("must be an integer, found string"),
+            "{error}"
+        );
     }
 }
