@@ -361,7 +361,7 @@ mod tests {
         }
         .leak();
         let (run, _) = run_all(&[scenario("s", workload, 1, 4)]);
-        let error = run.err().expect("the workload failed");
+        let error = run.expect_err("the workload failed");
         assert!(matches!(error, KcanaryError::Kernel(_)), "{error:?}");
         assert_eq!(error.to_string(), "the fake kernel said no");
         assert_eq!(workload.runs().len(), 3, "no repetition after the failure");
