@@ -142,3 +142,259 @@ fn merge_repetition(
     }
     Ok(())
 }
+
+/// The runner with a fake workload in place of the kernel, as hyperfine tests its scheduler
+/// with a mock executor: each repetition returns samples derived from its index, so a test
+/// can tell which repetitions were recorded and in what order.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Better, MetricRole, SampleKind};
+    use crate::workload::{Accepts, NoProgress, ParamKind, ParamSpec, Params, Workload};
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+
+    const PARAMS: &[ParamSpec] = &[ParamSpec {
+        name: "size",
+        kind: ParamKind::Integer,
+        accepts: Accepts::Any,
+        default: "3",
+        help: "samples of op_ns in repetition 0",
+    }];
+
+    /// Repetition `i` measures `op_ns` with `size + i` samples (i*100, i*100+1, ...) and
+    /// `total_ns` once (i*1000), so repetitions differ in size and in values.
+    #[derive(Default)]
+    struct FakeWorkload {
+        unavailable: Option<&'static str>,
+        fails_at: Option<usize>,
+        no_samples_at: Option<usize>,
+        /// (index, warm-up) of every repetition run, in order.
+        runs: Mutex<Vec<(usize, bool)>>,
+    }
+
+    impl FakeWorkload {
+        fn leak(self) -> &'static FakeWorkload {
+            Box::leak(Box::new(self))
+        }
+
+        fn runs(&self) -> Vec<(usize, bool)> {
+            self.runs.lock().unwrap().clone()
+        }
+    }
+
+    impl Workload for FakeWorkload {
+        fn name(&self) -> &'static str {
+            "fake.workload"
+        }
+        fn summary(&self) -> &'static str {
+            "a stand-in for a kernel workload"
+        }
+        fn params(&self) -> &'static [ParamSpec] {
+            PARAMS
+        }
+        fn available(&self) -> std::result::Result<(), String> {
+            self.unavailable.map_or(Ok(()), |reason| Err(reason.into()))
+        }
+        fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+            self.runs.lock().unwrap().push((ctx.index, ctx.warmup));
+            if self.fails_at == Some(ctx.index) {
+                return Err(KcanaryError::Kernel("the fake kernel said no".into()));
+            }
+            let count = if self.no_samples_at == Some(ctx.index) {
+                0
+            } else {
+                params.usize("size") + ctx.index
+            };
+            let base = (ctx.index * 100) as f64;
+            let op_ns = (0..count).map(|k| base + k as f64).collect();
+            Ok(vec![
+                Measurement::latency_ns("op_ns", op_ns),
+                Measurement::total_ns("total_ns", (ctx.index * 1000) as f64),
+            ])
+        }
+    }
+
+    fn scenario(
+        name: &str,
+        workload: &'static dyn Workload,
+        warmup: usize,
+        reps: usize,
+    ) -> Scenario {
+        Scenario {
+            name: name.into(),
+            description: String::new(),
+            workload,
+            params: Params::resolve(workload.params(), &toml::Table::new()).unwrap(),
+            repetitions: reps,
+            warmup,
+            threshold: Some(0.1),
+            metric_thresholds: BTreeMap::new(),
+            tags: Vec::new(),
+            source: PathBuf::from("builtin:fake.toml"),
+        }
+    }
+
+    fn metric<'a>(results: &'a [MetricResult], name: &str) -> &'a MetricResult {
+        results.iter().find(|m| m.metric == name).unwrap()
+    }
+
+    /// Runs `scenarios` and returns the results and the status lines.
+    fn run_all(scenarios: &[Scenario]) -> (Result<RunResults>, Vec<String>) {
+        let lines = RefCell::new(Vec::new());
+        let status = |line: &str| lines.borrow_mut().push(line.to_string());
+        let hooks = RunHooks {
+            progress: &NoProgress,
+            status: &status,
+        };
+        let run = run_scenarios(scenarios, "fake-mode", &hooks);
+        (run, lines.into_inner())
+    }
+
+    #[test]
+    fn warmup_repetitions_run_first_and_are_not_recorded() {
+        let workload = FakeWorkload::default().leak();
+        let results = run_scenario(&scenario("s", workload, 2, 3), &NoProgress).unwrap();
+        assert_eq!(
+            workload.runs(),
+            [(0, true), (1, true), (2, false), (3, false), (4, false)]
+        );
+        let total = metric(&results, "total_ns");
+        assert_eq!(total.samples, [2000.0, 3000.0, 4000.0]);
+        assert!(
+            metric(&results, "op_ns")
+                .samples
+                .iter()
+                .all(|&s| s >= 200.0)
+        );
+    }
+
+    #[test]
+    fn repetitions_merge_into_one_result_per_metric_with_their_sizes() {
+        let workload = FakeWorkload::default().leak();
+        let mut scenario = scenario("s", workload, 0, 3);
+        scenario.metric_thresholds.insert("total_ns".into(), 0.5);
+        let results = run_scenario(&scenario, &NoProgress).unwrap();
+        let names: Vec<&str> = results.iter().map(|m| m.metric.as_str()).collect();
+        assert_eq!(names, ["op_ns", "total_ns"], "in the workload's order");
+
+        let op = metric(&results, "op_ns");
+        assert_eq!(op.repetition_sizes, [3, 4, 5]);
+        let expected: Vec<f64> = [(0.0, 3), (100.0, 4), (200.0, 5)]
+            .iter()
+            .flat_map(|&(base, n)| (0..n).map(move |k| base + f64::from(k)))
+            .collect();
+        assert_eq!(op.samples, expected);
+        let per_repetition: Vec<&[f64]> = op.repetitions().collect();
+        assert_eq!(per_repetition[1], [100.0, 101.0, 102.0, 103.0]);
+        // The summary covers every repetition, not the first one it was created from.
+        assert_eq!(op.summary, Summary::of(&expected).unwrap());
+        assert_eq!(op.summary.n, 12);
+
+        assert_eq!((op.scenario.as_str(), op.unit.as_str()), ("s", "ns"));
+        assert_eq!(op.better, Better::Lower);
+        assert_eq!(op.sample_kind, SampleKind::PerOperation);
+        assert_eq!(op.role, Some(MetricRole::Performance));
+        assert_eq!(op.threshold, Some(0.1), "the scenario's threshold");
+        assert_eq!(op.parameters["size"], serde_json::json!(3));
+
+        let total = metric(&results, "total_ns");
+        assert_eq!(total.repetition_sizes, [1, 1, 1]);
+        assert_eq!(total.sample_kind, SampleKind::PerRepetition);
+        assert_eq!(total.threshold, Some(0.5), "the per-metric override");
+    }
+
+    #[test]
+    fn an_unavailable_workload_is_skipped_with_its_reason_and_the_others_still_run() {
+        let missing = FakeWorkload {
+            unavailable: Some("no IP_VS in this kernel"),
+            ..Default::default()
+        }
+        .leak();
+        let present = FakeWorkload::default().leak();
+        let (run, lines) = run_all(&[
+            scenario("first", present, 0, 4),
+            scenario("ipvs", missing, 1, 4),
+            scenario("last", present, 0, 4),
+        ]);
+        let run = run.unwrap();
+        assert!(missing.runs().is_empty(), "a skipped workload never runs");
+        assert_eq!(run.skipped.len(), 1);
+        assert_eq!(run.skipped[0].scenario, "ipvs");
+        assert_eq!(run.skipped[0].reason, "no IP_VS in this kernel");
+        let scenarios: Vec<&str> = run.results.iter().map(|m| m.scenario.as_str()).collect();
+        assert_eq!(scenarios, ["first", "first", "last", "last"], "in order");
+        assert_eq!(run.environment.execution_mode, "fake-mode");
+        assert_eq!(
+            lines,
+            [
+                "first: fake.workload (0 warm-up + 4 repetitions)",
+                "ipvs: skipped: no IP_VS in this kernel",
+                "last: fake.workload (0 warm-up + 4 repetitions)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_status_line_says_when_repetitions_are_too_few_for_a_verdict() {
+        let least = minimum_repetitions(DEFAULT_ALPHA);
+        let workload = FakeWorkload::default().leak();
+        let (run, lines) = run_all(&[scenario("few", workload, 1, least - 1)]);
+        run.unwrap();
+        assert_eq!(
+            lines,
+            [format!(
+                "few: fake.workload (1 warm-up + {} repetitions; too few for a gate verdict, \
+                 which needs {least})",
+                least - 1
+            )]
+        );
+    }
+
+    #[test]
+    fn a_workload_error_stops_the_run_and_propagates() {
+        let workload = FakeWorkload {
+            fails_at: Some(2),
+            ..Default::default()
+        }
+        .leak();
+        let (run, _) = run_all(&[scenario("s", workload, 1, 4)]);
+        let error = run.expect_err("the workload failed");
+        assert!(matches!(error, KcanaryError::Kernel(_)), "{error:?}");
+        assert_eq!(error.to_string(), "the fake kernel said no");
+        assert_eq!(workload.runs().len(), 3, "no repetition after the failure");
+    }
+
+    #[test]
+    fn a_repetition_without_samples_is_an_error_naming_the_metric() {
+        let workload = FakeWorkload {
+            no_samples_at: Some(1),
+            ..Default::default()
+        }
+        .leak();
+        let error = run_scenario(&scenario("s", workload, 0, 3), &NoProgress).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "s: workload fake.workload produced no samples for op_ns"
+        );
+    }
+
+    #[test]
+    fn a_threshold_for_an_unknown_metric_fails_after_the_first_measured_repetition() {
+        let workload = FakeWorkload::default().leak();
+        let mut scenario = scenario("s", workload, 1, 3);
+        scenario.metric_thresholds.insert("op_typo_ns".into(), 0.2);
+        let error = run_scenario(&scenario, &NoProgress).unwrap_err();
+        assert!(matches!(error, KcanaryError::BadInput { .. }), "{error:?}");
+        assert!(
+            error.to_string().contains(
+                "names 'op_typo_ns', which workload fake.workload does not measure \
+                           (its metrics: op_ns, total_ns)"
+            ),
+            "{error}"
+        );
+        assert_eq!(workload.runs(), [(0, true), (1, false)]);
+    }
+}

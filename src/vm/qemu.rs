@@ -1,11 +1,14 @@
 //! Boots one kernel + initramfs under `qemu-system-x86_64`, watches the console for panics
 //! and the boot timeout, and collects the guest's framed outcome from the second serial port.
+//! Three steps, kept apart so that the two without a process can be tested on their own:
+//! `qemu_command` (the command line), `watch` (the running process and its console) and
+//! `interpret` (console text and captured bytes → the outcome or a failure that explains).
 
 use super::console::{self, ConsoleFindings};
 use super::protocol::{self, GuestOutcome};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How QEMU executes the guest. Each mode is recorded as the results' execution mode; timings
@@ -97,19 +100,28 @@ pub fn kernel_cmdline() -> String {
 /// Boots the VM. `relay` receives the guest's own status lines (scenario started, skipped,
 /// module failures) while it runs, so a long run shows progress.
 pub fn boot(spec: &BootSpec, relay: &dyn Fn(&str)) -> Result<Boot, BootFailure> {
-    let fail = |message: String, accel_suspect| BootFailure {
-        message,
-        accel_suspect,
-    };
     for file in [&spec.console_log, &spec.results_capture] {
         let _ = std::fs::remove_file(file);
     }
+    let command = qemu_command(&qemu_binary(), spec);
+    let started = Instant::now();
+    let qemu = spawn(command)?;
+    let ending = watch(qemu, spec, started, relay);
+    let console_text =
+        String::from_utf8_lossy(&std::fs::read(&spec.console_log).unwrap_or_default()).into_owned();
+    let captured = std::fs::read(&spec.results_capture).unwrap_or_default();
+    interpret(ending, &console_text, &captured, &spec.console_log)
+}
+
+/// The QEMU command for `spec`: no default devices, no display, exit instead of reboot,
+/// ttyS0 to the console log and ttyS1 to the results capture. Builds, never runs.
+fn qemu_command(qemu: &str, spec: &BootSpec) -> Command {
     let cpus = if spec.accel == Accel::TcgIcount {
         1
     } else {
         spec.cpus
     };
-    let mut command = Command::new(qemu_binary());
+    let mut command = Command::new(qemu);
     command
         .args([
             "-nodefaults",
@@ -133,7 +145,13 @@ pub fn boot(spec: &BootSpec, relay: &dyn Fn(&str)) -> Result<Boot, BootFailure> 
         .arg("-serial")
         .arg(format!("file:{}", spec.console_log.display()))
         .arg("-serial")
-        .arg(format!("file:{}", spec.results_capture.display()))
+        .arg(format!("file:{}", spec.results_capture.display()));
+    command
+}
+
+/// Starts QEMU with its stderr piped (for the failure message) and tied to kcanary's life.
+fn spawn(mut command: Command) -> Result<Child, BootFailure> {
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -147,17 +165,32 @@ pub fn boot(spec: &BootSpec, relay: &dyn Fn(&str)) -> Result<Boot, BootFailure> 
             Ok(())
         });
     }
-    let started = Instant::now();
-    let mut child = command.spawn().map_err(|e| {
-        fail(
-            format!(
-                "cannot start {} ({e}); install QEMU (Debian: apt-get install qemu-system-x86)",
-                qemu_binary()
-            ),
-            false,
-        )
-    })?;
-    let stderr = child.stderr.take();
+    command.spawn().map_err(|e| BootFailure {
+        message: format!(
+            "cannot start {} ({e}); install QEMU (Debian: apt-get install qemu-system-x86)",
+            command.get_program().to_string_lossy()
+        ),
+        accel_suspect: false,
+    })
+}
+
+/// How the QEMU process ended, as the host saw it.
+struct Ending {
+    /// QEMU's exit status; `None` when kcanary stopped it.
+    status: Option<ExitStatus>,
+    /// Why kcanary stopped it.
+    killed_for: Option<String>,
+    qemu_stderr: String,
+    /// From starting QEMU to its exit.
+    wall: Duration,
+    /// When the console first showed the workloads starting, if it did while QEMU ran.
+    to_first_workload: Option<Duration>,
+}
+
+/// Polls QEMU and its console log every 50 ms until QEMU exits or `stop_reason` gives a
+/// reason to kill it, relaying the guest's status lines and timing the first workload.
+fn watch(mut qemu: Child, spec: &BootSpec, started: Instant, relay: &dyn Fn(&str)) -> Ending {
+    let stderr = qemu.stderr.take();
     let stderr_reader = std::thread::spawn(move || {
         let mut text = String::new();
         if let Some(mut s) = stderr {
@@ -170,7 +203,7 @@ pub fn boot(spec: &BootSpec, relay: &dyn Fn(&str)) -> Result<Boot, BootFailure> 
     let mut killed_for = None;
     let mut relayed_bytes = 0;
     let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = qemu.try_wait() {
             break Some(status);
         }
         let log = std::fs::read(&spec.console_log).unwrap_or_default();
@@ -179,75 +212,108 @@ pub fn boot(spec: &BootSpec, relay: &dyn Fn(&str)) -> Result<Boot, BootFailure> 
         if to_first_workload.is_none() && findings.workloads_started {
             to_first_workload = Some(started.elapsed());
         }
-        // panic=-1 makes the kernel reboot at once, which ends QEMU; give it a moment.
-        if findings.fatal.is_some()
-            && *fatal_seen_at.get_or_insert_with(Instant::now) + Duration::from_secs(3)
-                < Instant::now()
-        {
-            killed_for = Some("the kernel panicked and QEMU did not exit".to_string());
-        }
-        if let Some(deadline) = spec
-            .init_deadline
-            .filter(|d| !findings.init_started && started.elapsed() > *d)
-        {
-            killed_for = Some(format!(
-                "the kernel did not start our init within {} s",
-                deadline.as_secs()
-            ));
-        }
-        if started.elapsed() > spec.timeout {
-            killed_for = Some(format!(
-                "no result within the timeout of {} s",
-                spec.timeout.as_secs()
-            ));
-        }
+        let fatal_for = findings
+            .fatal
+            .is_some()
+            .then(|| fatal_seen_at.get_or_insert_with(Instant::now).elapsed());
+        killed_for = stop_reason(spec, &findings, started.elapsed(), fatal_for);
         if killed_for.is_some() {
-            let _ = child.kill();
-            let _ = child.wait();
+            let _ = qemu.kill();
+            let _ = qemu.wait();
             break None;
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let wall = started.elapsed();
-    let qemu_stderr = stderr_reader.join().unwrap_or_default();
-    let log =
-        String::from_utf8_lossy(&std::fs::read(&spec.console_log).unwrap_or_default()).into_owned();
-    let findings = console::scan(&log);
-    if to_first_workload.is_none() && findings.workloads_started {
-        // Seen only after exit (a very short run): the exit time is an upper bound.
-        to_first_workload = Some(wall);
+    Ending {
+        status,
+        killed_for,
+        wall: started.elapsed(),
+        qemu_stderr: stderr_reader.join().unwrap_or_default(),
+        to_first_workload,
     }
-    let captured = std::fs::read(&spec.results_capture).unwrap_or_default();
-    let payload = protocol::unframe(&captured);
-    if let Ok(payload) = payload {
-        let outcome: GuestOutcome = serde_json::from_slice(payload)
-            .map_err(|e| fail(format!("the guest's results are not valid: {e}"), false))?;
-        return Ok(Boot {
-            outcome,
-            wall,
-            to_first_workload,
-            findings,
-        });
+}
+
+/// Why QEMU must be stopped now, `elapsed` after it started, if it must. `fatal_for` is how
+/// long ago the console first showed a fatal line. When several reasons hold, the timeout
+/// is named before the init deadline and the deadline before the panic.
+fn stop_reason(
+    spec: &BootSpec,
+    findings: &ConsoleFindings,
+    elapsed: Duration,
+    fatal_for: Option<Duration>,
+) -> Option<String> {
+    if elapsed > spec.timeout {
+        return Some(format!(
+            "no result within the timeout of {} s",
+            spec.timeout.as_secs()
+        ));
     }
-    let reason = payload.err().unwrap_or_default();
+    if let Some(deadline) = spec
+        .init_deadline
+        .filter(|d| !findings.init_started && elapsed > *d)
+    {
+        return Some(format!(
+            "the kernel did not start our init within {} s",
+            deadline.as_secs()
+        ));
+    }
+    // panic=-1 makes the kernel reboot at once, which ends QEMU; give it a moment.
+    if fatal_for.is_some_and(|f| f > Duration::from_secs(3)) {
+        return Some("the kernel panicked and QEMU did not exit".to_string());
+    }
+    None
+}
+
+/// What a boot amounts to: the guest's outcome when its framed results arrived intact;
+/// otherwise the most telling reason why not (a fatal console line, why kcanary stopped
+/// QEMU, QEMU's own failure, what was wrong with the transfer) with the console's last lines.
+fn interpret(
+    ending: Ending,
+    console_text: &str,
+    captured: &[u8],
+    console_log: &Path,
+) -> Result<Boot, BootFailure> {
+    let findings = console::scan(console_text);
+    // Seen only after exit (a very short run): the exit time is an upper bound.
+    let to_first_workload = ending
+        .to_first_workload
+        .or(findings.workloads_started.then_some(ending.wall));
+    let reason = match protocol::unframe(captured) {
+        Ok(payload) => {
+            let outcome: GuestOutcome =
+                serde_json::from_slice(payload).map_err(|e| BootFailure {
+                    message: format!("the guest's results are not valid: {e}"),
+                    accel_suspect: false,
+                })?;
+            return Ok(Boot {
+                outcome,
+                wall: ending.wall,
+                to_first_workload,
+                findings,
+            });
+        }
+        Err(reason) => reason,
+    };
     let what = if let Some(fatal) = &findings.fatal {
         format!("the guest failed: {fatal}")
-    } else if let Some(killed_for) = killed_for {
+    } else if let Some(killed_for) = ending.killed_for {
         killed_for
     } else {
-        match status {
-            Some(s) if !s.success() => format!("QEMU exited with {s}: {}", qemu_stderr.trim()),
+        match ending.status {
+            Some(s) if !s.success() => {
+                format!("QEMU exited with {s}: {}", ending.qemu_stderr.trim())
+            }
             _ => format!("the VM stopped without results ({reason})"),
         }
     };
-    Err(fail(
-        format!(
+    Err(BootFailure {
+        message: format!(
             "{what}\n  console log: {}\n  last console lines:\n{}",
-            spec.console_log.display(),
-            indent(&console::tail(&log, 15))
+            console_log.display(),
+            indent(&console::tail(console_text, 15))
         ),
-        !findings.init_started,
-    ))
+        accel_suspect: !findings.init_started,
+    })
 }
 
 fn indent(text: &str) -> String {
@@ -275,6 +341,7 @@ fn relay_guest_lines(new: &[u8], relay: &dyn Fn(&str)) -> usize {
 mod tests {
     use super::*;
     use std::cell::RefCell;
+    use std::os::unix::process::ExitStatusExt;
 
     #[test]
     fn only_complete_guest_lines_are_relayed() {
@@ -293,5 +360,238 @@ mod tests {
         assert!(Accel::TcgIcount.qemu_args().contains(&"shift=0,sleep=off"));
         assert!(!Accel::Tcg.qemu_args().contains(&"-icount"));
         assert!(kernel_cmdline().ends_with("-- guest-init"));
+    }
+
+    fn spec(accel: Accel) -> BootSpec<'static> {
+        BootSpec {
+            image: Path::new("/k/vmlinuz"),
+            initramfs: Path::new("/k/initramfs.cpio"),
+            accel,
+            cpus: 2,
+            memory_mib: 1024,
+            timeout: Duration::from_secs(600),
+            init_deadline: Some(Duration::from_secs(60)),
+            console_log: PathBuf::from("/out/console.log"),
+            results_capture: PathBuf::from("/out/results.bin"),
+        }
+    }
+
+    fn args(command: &Command) -> Vec<String> {
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_command_line_wires_kernel_initramfs_and_both_serial_ports() {
+        let command = qemu_command("/opt/qemu", &spec(Accel::Kvm));
+        assert_eq!(command.get_program(), "/opt/qemu");
+        assert_eq!(
+            args(&command),
+            [
+                "-nodefaults",
+                "-no-user-config",
+                "-display",
+                "none",
+                "-no-reboot",
+                "-accel",
+                "kvm",
+                "-cpu",
+                "host",
+                "-smp",
+                "2",
+                "-m",
+                "1024",
+                "-kernel",
+                "/k/vmlinuz",
+                "-initrd",
+                "/k/initramfs.cpio",
+                "-append",
+                "console=ttyS0 panic=-1 quiet rdinit=/init -- guest-init",
+                "-serial",
+                "file:/out/console.log",
+                "-serial",
+                "file:/out/results.bin",
+            ]
+        );
+    }
+
+    #[test]
+    fn icount_runs_one_vcpu_whatever_was_asked() {
+        let icount = args(&qemu_command("qemu", &spec(Accel::TcgIcount)));
+        assert!(icount.windows(2).any(|w| w == ["-smp", "1"]));
+        assert!(
+            icount
+                .windows(2)
+                .any(|w| w == ["-icount", "shift=0,sleep=off"])
+        );
+        let tcg = args(&qemu_command("qemu", &spec(Accel::Tcg)));
+        assert!(tcg.windows(2).any(|w| w == ["-smp", "2"]));
+    }
+
+    #[test]
+    fn qemu_is_stopped_on_timeout_init_deadline_or_a_panic_it_does_not_exit_from() {
+        let spec = spec(Accel::Kvm);
+        let booting = ConsoleFindings::default();
+        let running = ConsoleFindings {
+            init_started: true,
+            ..Default::default()
+        };
+        let secs = Duration::from_secs;
+        assert_eq!(stop_reason(&spec, &booting, secs(59), None), None);
+        assert_eq!(
+            stop_reason(&spec, &booting, secs(61), None).as_deref(),
+            Some("the kernel did not start our init within 60 s")
+        );
+        assert_eq!(stop_reason(&spec, &running, secs(599), None), None);
+        assert_eq!(
+            stop_reason(&spec, &running, secs(601), None).as_deref(),
+            Some("no result within the timeout of 600 s")
+        );
+        assert_eq!(
+            stop_reason(&spec, &booting, secs(700), Some(secs(10))).as_deref(),
+            Some("no result within the timeout of 600 s"),
+            "the timeout is named first"
+        );
+        assert_eq!(stop_reason(&spec, &running, secs(5), Some(secs(2))), None);
+        assert_eq!(
+            stop_reason(&spec, &running, secs(5), Some(secs(4))).as_deref(),
+            Some("the kernel panicked and QEMU did not exit")
+        );
+        let no_deadline = BootSpec {
+            init_deadline: None,
+            ..spec
+        };
+        assert_eq!(stop_reason(&no_deadline, &booting, secs(120), None), None);
+    }
+
+    const BOOTED: &str = "[    0.000000] Linux version 6.1.0\r\n\
+        kcanary-guest: started at uptime 2.10 s\r\n\
+        kcanary-guest: workloads starting (uptime 2.50 s)\r\n";
+    const PANICKED: &str = "[    0.000000] Linux version 6.1.0\r\n\
+        [    2.345678] Kernel panic - not syncing: VFS: Unable to mount root fs\r\n";
+
+    fn ended(status: i32) -> Ending {
+        Ending {
+            status: Some(ExitStatus::from_raw(status)),
+            killed_for: None,
+            qemu_stderr: String::new(),
+            wall: Duration::from_secs(40),
+            to_first_workload: None,
+        }
+    }
+
+    fn results(payload: &[u8]) -> Vec<u8> {
+        let mut captured = b"guest noise before the frame\n".to_vec();
+        captured.extend(protocol::frame(payload));
+        captured
+    }
+
+    fn failed(outcome: Result<Boot, BootFailure>) -> BootFailure {
+        match outcome {
+            Ok(_) => panic!("expected a failure"),
+            Err(failure) => failure,
+        }
+    }
+
+    #[test]
+    fn intact_results_are_the_outcome_and_late_workload_start_is_bounded_by_the_exit() {
+        let outcome = GuestOutcome {
+            results: None,
+            error: Some("bad scenario".into()),
+            module_failures: Vec::new(),
+            uptime_at_init_s: 2.1,
+            uptime_at_workloads_s: Some(2.5),
+        };
+        let captured = results(&serde_json::to_vec(&outcome).unwrap());
+        let path = Path::new("/out/console.log");
+        let Ok(boot) = interpret(ended(0), BOOTED, &captured, path) else {
+            panic!("the results arrived intact");
+        };
+        assert_eq!(boot.outcome.error.as_deref(), Some("bad scenario"));
+        assert_eq!(boot.wall, Duration::from_secs(40));
+        assert_eq!(boot.to_first_workload, Some(Duration::from_secs(40)));
+        assert!(boot.findings.init_started);
+
+        let seen_while_running = Ending {
+            to_first_workload: Some(Duration::from_secs(3)),
+            ..ended(0)
+        };
+        let Ok(boot) = interpret(seen_while_running, BOOTED, &captured, path) else {
+            panic!("the results arrived intact");
+        };
+        assert_eq!(boot.to_first_workload, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn a_panic_is_the_reason_and_the_console_tail_follows() {
+        let failure = failed(interpret(ended(0), PANICKED, b"", Path::new("/out/c.log")));
+        assert_eq!(
+            failure.message,
+            "the guest failed: Kernel panic - not syncing: VFS: Unable to mount root fs\n  \
+             console log: /out/c.log\n  last console lines:\n    \
+             [    0.000000] Linux version 6.1.0\n    \
+             [    2.345678] Kernel panic - not syncing: VFS: Unable to mount root fs"
+        );
+        assert!(failure.accel_suspect, "our init never started");
+    }
+
+    #[test]
+    fn without_a_panic_the_reason_is_the_stop_then_qemu_then_the_transfer() {
+        let path = Path::new("/out/c.log");
+        let killed = Ending {
+            status: None,
+            killed_for: Some("the kernel did not start our init within 60 s".into()),
+            ..ended(0)
+        };
+        let failure = failed(interpret(killed, "[ 0.1] booting\n", b"", path));
+        assert!(
+            failure
+                .message
+                .starts_with("the kernel did not start our init within 60 s\n"),
+            "{}",
+            failure.message
+        );
+        assert!(failure.accel_suspect);
+
+        let qemu_failed = Ending {
+            qemu_stderr: "qemu: could not load kernel\n".into(),
+            ..ended(1 << 8)
+        };
+        let failure = failed(interpret(qemu_failed, "", b"", path));
+        assert!(
+            failure
+                .message
+                .starts_with("QEMU exited with exit status: 1: qemu: could not load kernel\n"),
+            "{}",
+            failure.message
+        );
+
+        let cut_off = results(br#"{"results": null}"#);
+        let cut_off = &cut_off[..cut_off.len() - 30];
+        let failure = failed(interpret(ended(0), BOOTED, cut_off, path));
+        assert!(
+            failure
+                .message
+                .starts_with("the VM stopped without results (results cut off:"),
+            "{}",
+            failure.message
+        );
+        assert!(!failure.accel_suspect, "our init started");
+    }
+
+    #[test]
+    fn results_that_are_not_an_outcome_are_reported_as_such() {
+        let captured = results(b"{\"not\": \"an outcome\"}");
+        let failure = failed(interpret(ended(0), BOOTED, &captured, Path::new("/c.log")));
+        assert!(
+            failure
+                .message
+                .starts_with("the guest's results are not valid: missing field"),
+            "{}",
+            failure.message
+        );
+        assert!(!failure.accel_suspect);
     }
 }

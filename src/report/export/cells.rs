@@ -3,21 +3,13 @@
 //! interval, repetitions and verdict of every candidate.
 
 use crate::gate::{Comparison, EffectScale, MetricComparison, Verdict};
-use crate::report::table::format_value;
-
-pub struct SideBySide {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
+use crate::report::format::{self, Table};
 
 /// Builds the table. Keys appear in the order the runs list them; a metric one run lacks
 /// shows "missing".
-pub fn side_by_side(comparisons: &[Comparison]) -> SideBySide {
+pub fn side_by_side(comparisons: &[Comparison]) -> Table {
     let Some(first) = comparisons.first() else {
-        return SideBySide {
-            header: Vec::new(),
-            rows: Vec::new(),
-        };
+        return Table::default();
     };
     let mut header = vec!["metric".to_string(), first.baseline.label.clone()];
     for c in comparisons {
@@ -37,7 +29,7 @@ pub fn side_by_side(comparisons: &[Comparison]) -> SideBySide {
             row
         })
         .collect();
-    SideBySide { header, rows }
+    Table { header, rows }
 }
 
 fn all_keys(comparisons: &[Comparison]) -> Vec<String> {
@@ -58,10 +50,10 @@ fn all_keys(comparisons: &[Comparison]) -> Vec<String> {
 fn baseline_median(comparisons: &[Comparison], key: &str) -> String {
     for c in comparisons {
         if let Some(m) = c.metrics.iter().find(|m| m.key == key) {
-            return format_value(m.baseline.median, &m.unit);
+            return format::value(m.baseline.median, &m.unit);
         }
         if let Some(m) = c.only_in_baseline.iter().find(|m| m.key == key) {
-            return format_value(m.summary.median, &m.unit);
+            return format::value(m.summary.median, &m.unit);
         }
     }
     "missing".to_string()
@@ -70,7 +62,7 @@ fn baseline_median(comparisons: &[Comparison], key: &str) -> String {
 fn candidate_cells(c: &Comparison, key: &str) -> [String; 5] {
     if let Some(m) = c.metrics.iter().find(|m| m.key == key) {
         return [
-            format_value(m.candidate.median, &m.unit),
+            format::value(m.candidate.median, &m.unit),
             change_cell(m),
             interval_cell(m),
             format!("{}/{}", m.baseline.repetitions, m.candidate.repetitions),
@@ -79,7 +71,7 @@ fn candidate_cells(c: &Comparison, key: &str) -> [String; 5] {
     }
     if let Some(m) = c.only_in_candidate.iter().find(|m| m.key == key) {
         return [
-            format_value(m.summary.median, &m.unit),
+            format::value(m.summary.median, &m.unit),
             "-".into(),
             "-".into(),
             format!("-/{}", m.summary.repetitions),
@@ -103,33 +95,31 @@ fn candidate_cells(c: &Comparison, key: &str) -> [String; 5] {
 
 /// The effect on the metric's scale: "1.234x" for ratios, "+3" events for counts.
 pub fn change_cell(m: &MetricComparison) -> String {
-    match m.scale {
-        EffectScale::Ratio => m.ratio.map(format_ratio).unwrap_or_else(|| "-".into()),
-        EffectScale::Difference => m
-            .difference
-            .map(format_difference)
-            .unwrap_or_else(|| "-".into()),
-    }
-}
-
-pub fn interval_cell(m: &MetricComparison) -> String {
-    let format = match m.scale {
-        EffectScale::Ratio => format_ratio,
-        EffectScale::Difference => format_difference,
+    let effect = match m.scale {
+        EffectScale::Ratio => m.ratio,
+        EffectScale::Difference => m.difference,
     };
-    m.interval
-        .map(|i| format!("[{}, {}]", format(i.lower), format(i.upper)))
+    effect
+        .map(|e| format_effect(m.scale, e))
         .unwrap_or_else(|| "-".into())
 }
 
-/// A change in events per repetition, signed: "+5", "-0.5", "+0".
-pub fn format_difference(difference: f64) -> String {
-    let sign = if difference < 0.0 { "-" } else { "+" };
-    let magnitude = difference.abs();
-    if magnitude == magnitude.round() {
-        format!("{sign}{magnitude:.0}")
-    } else {
-        format!("{sign}{magnitude:.1}")
+pub fn interval_cell(m: &MetricComparison) -> String {
+    m.interval
+        .map(|i| {
+            format!(
+                "[{}, {}]",
+                format_effect(m.scale, i.lower),
+                format_effect(m.scale, i.upper)
+            )
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+fn format_effect(scale: EffectScale, effect: f64) -> String {
+    match scale {
+        EffectScale::Ratio => format::ratio(effect),
+        EffectScale::Difference => format::difference(effect),
     }
 }
 
@@ -139,20 +129,9 @@ pub fn format_detectable(m: &MetricComparison, change: f64) -> String {
         EffectScale::Ratio => crate::gate::verdict::percent(change),
         EffectScale::Difference => format!(
             "{} {}",
-            format_difference(change).trim_start_matches('+'),
+            format::difference(change).trim_start_matches('+'),
             m.unit
         ),
-    }
-}
-
-/// Ratios near 1 need decimals; a 1000x regression does not.
-pub fn format_ratio(ratio: f64) -> String {
-    if ratio >= 100.0 {
-        format!("{ratio:.0}x")
-    } else if ratio >= 10.0 {
-        format!("{ratio:.1}x")
-    } else {
-        format!("{ratio:.3}x")
     }
 }
 

@@ -177,3 +177,19 @@ fn a_blind_comparison_says_what_it_cannot_see() {
         "{text}"
     );
 }
+
+/// Pins the terminal table byte for byte (alignment, widths in characters, no trailing
+/// whitespace), so a change in the shared column renderer shows here.
+#[test]
+fn text_table_is_pinned() {
+    let text = TextExporter.render(&comparisons());
+    let table: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+    let expected = "\
+metric              6.1     6.12  change      95% interval  reps      verdict
+swap/swap_ns     104 ns  5.17 µs   50.0x    [48.4x, 51.5x]   8/8    regressed
+swap/create_ns   104 ns   104 ns  1.000x  [0.971x, 1.034x]   8/8    unchanged
+swap/gone_ns     104 ns  missing       -                 -   8/-      MISSING
+swap/new_ns     missing   104 ns       -                 -   -/8  no baseline
+";
+    assert_eq!(table, expected, "{text}");
+}

@@ -3,7 +3,7 @@
 
 use super::series::MetricGroup;
 use super::{Plot, font::FAMILY, text};
-use crate::report::table::format_value;
+use crate::report::format;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -64,7 +64,7 @@ impl Plot for Cdf<'_, '_> {
         let unit = group.unit.clone();
         chart
             .configure_mesh()
-            .x_label_formatter(&|x| format_value(*x, &unit))
+            .x_label_formatter(&|x| format::value(*x, &unit))
             .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
             .x_desc(format!("{} (log scale)", group.unit))
             .y_desc("samples at or below")

@@ -5,7 +5,7 @@
 
 use super::series::PlotInput;
 use super::{Plot, font::FAMILY, text};
-use crate::report::table::format_value;
+use crate::report::format;
 use crate::results::summary::median;
 use crate::stats::repetition_values;
 use plotters::coord::Shift;
@@ -135,7 +135,7 @@ impl Plot for ScaleCurve<'_> {
         let unit = curve.unit.clone();
         chart
             .configure_mesh()
-            .y_label_formatter(&|y| format_value(*y, &unit))
+            .y_label_formatter(&|y| format::value(*y, &unit))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc(curve.parameter.as_str())
             .y_desc(format!("median per repetition ({})", curve.unit))
