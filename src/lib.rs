@@ -1,11 +1,13 @@
 //! kcanary: catches Linux kernel performance regressions before a kernel is rolled out.
 //!
 //! The pipeline, one module per step:
-//! `scenario` (what to run) → `workload` + the kernel-interface modules `ipset`, `ipvs`,
-//! `memcg` (drive the kernel, produce samples) → `results` (samples + environment, JSON) →
-//! `stats` (estimates) → `gate` (baseline comparison, verdict) → `report` (tables, files, plots).
+//! `scenario` (what to run) → `catalog` (every workload by name) → `workload` + the
+//! kernel-interface modules `ipset`, `ipvs`, `memcg`, `probe` (drive the kernel, produce
+//! samples) → `results` (samples + environment, JSON) → `stats` (estimates) → `gate`
+//! (baseline comparison, verdict) → `report` (tables, files, plots).
 //! `netlink` and `isolate` are shared plumbing; `vm` runs the whole thing inside QEMU.
 
+pub mod catalog;
 pub mod error;
 pub mod gate;
 pub mod ipset;

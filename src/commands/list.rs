@@ -1,10 +1,10 @@
 //! `kcanary list`: the built-in scenarios, and with `--workloads` every workload's parameters.
 
 use crate::cli::ListArgs;
+use kcanary::catalog;
 use kcanary::error::Result;
 use kcanary::scenario::builtin_scenarios;
 use kcanary::stats::mann_whitney::{DEFAULT_ALPHA, minimum_repetitions};
-use kcanary::workload::registry;
 
 pub fn execute(args: ListArgs) -> Result<i32> {
     let scenarios = builtin_scenarios();
@@ -33,7 +33,7 @@ pub fn execute(args: ListArgs) -> Result<i32> {
         println!(
             "\nWorkloads (use in a scenario file as `workload = \"NAME\"`, parameters under [params]):"
         );
-        for w in registry::all() {
+        for w in catalog::all() {
             println!("\n{}: {}", w.name(), w.summary());
             for p in w.params() {
                 println!("    {:<12} default {:<12} {}", p.name, p.default, p.help);

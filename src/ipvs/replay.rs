@@ -118,6 +118,26 @@ fn encode(writer: &mut MessageWriter, family: u16, sequence: u32, command: &Comm
     }
 }
 
+/// `ipvs.replay`'s parameters, read once.
+struct ReplayConfig {
+    /// Empty by default: a scenario must name one (checked when it runs).
+    file: std::path::PathBuf,
+    batch: bool,
+}
+
+impl ReplayConfig {
+    fn from_params(params: &crate::workload::Params) -> Result<ReplayConfig, String> {
+        Ok(ReplayConfig {
+            file: params.text("file")?.into(),
+            batch: params.boolean("batch")?,
+        })
+    }
+}
+
+/// Every command of an `ipvsadm -S` file (services, real servers, clear, zero).
+const REPLAY_ENTRY_POINTS: &[crate::workload::EntryPoint] =
+    &[crate::workload::EntryPoint::Function("ip_vs_genl_set_cmd")];
+
 /// `ipvs.replay`: the same replay as a workload, so `kcanary replay` (or a scenario) can run it
 /// through the runner with repetitions, like `ipset.replay`.
 pub struct ReplayWorkload;
@@ -152,8 +172,20 @@ impl crate::workload::Workload for ReplayWorkload {
         REPLAY_PARAMS
     }
 
+    fn check(&self, params: &crate::workload::Params) -> std::result::Result<(), String> {
+        ReplayConfig::from_params(params).map(drop)
+    }
+
     fn available(&self) -> std::result::Result<(), String> {
         super::workloads::ipvs_available()
+    }
+
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        super::workloads::KERNEL_MODULES
+    }
+
+    fn entry_points(&self) -> &'static [crate::workload::EntryPoint] {
+        REPLAY_ENTRY_POINTS
     }
 
     fn run(
@@ -161,7 +193,8 @@ impl crate::workload::Workload for ReplayWorkload {
         params: &crate::workload::Params,
         ctx: &crate::workload::RepetitionContext,
     ) -> Result<Vec<Measurement>> {
-        let path = Path::new(params.text("file"));
+        let config = ReplayConfig::from_params(params).map_err(KcanaryError::Usage)?;
+        let path = config.file.as_path();
         if path.as_os_str().is_empty() {
             return Err(KcanaryError::Usage(
                 "ipvs.replay needs the parameter file = \"PATH\"".into(),
@@ -171,7 +204,7 @@ impl crate::workload::Workload for ReplayWorkload {
         let result = replay_save_file(
             path,
             &ReplayOptions {
-                batch: params.boolean("batch"),
+                batch: config.batch,
             },
         );
         ctx.progress.finish();
@@ -199,8 +232,20 @@ impl crate::workload::Workload for LoadedReplayWorkload {
         REPLAY_PARAMS
     }
 
+    fn check(&self, params: &crate::workload::Params) -> std::result::Result<(), String> {
+        ReplayWorkload.check(params)
+    }
+
     fn available(&self) -> std::result::Result<(), String> {
         ReplayWorkload.available()
+    }
+
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        ReplayWorkload.kernel_modules()
+    }
+
+    fn entry_points(&self) -> &'static [crate::workload::EntryPoint] {
+        ReplayWorkload.entry_points()
     }
 
     fn run(
@@ -208,9 +253,10 @@ impl crate::workload::Workload for LoadedReplayWorkload {
         params: &crate::workload::Params,
         ctx: &crate::workload::RepetitionContext,
     ) -> Result<Vec<Measurement>> {
+        let config = ReplayConfig::from_params(params).map_err(KcanaryError::Usage)?;
         ctx.progress.start("replaying", 1);
         let options = ReplayOptions {
-            batch: params.boolean("batch"),
+            batch: config.batch,
         };
         let result = replay_loaded(&self.path, &self.lines, &options);
         ctx.progress.finish();

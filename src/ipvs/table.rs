@@ -59,10 +59,30 @@ pub struct TableEntry {
     pub destinations: Vec<Destination>,
 }
 
-/// Builds the table described by `TABLE_PARAMS`.
-pub fn from_params(params: &Params) -> Result<Vec<TableEntry>> {
-    let services = params.usize("services");
-    let dests = params.usize("dests_per_service");
+/// The `TABLE_PARAMS` of a scenario, read once.
+#[derive(Debug, Clone)]
+pub struct TableConfig {
+    pub services: usize,
+    pub dests_per_service: usize,
+    pub protocol: String,
+    pub scheduler: String,
+}
+
+impl TableConfig {
+    pub fn from_params(params: &Params) -> Result<TableConfig, String> {
+        Ok(TableConfig {
+            services: params.usize("services")?,
+            dests_per_service: params.usize("dests_per_service")?,
+            protocol: params.text("protocol")?.to_string(),
+            scheduler: params.text("scheduler")?.to_string(),
+        })
+    }
+}
+
+/// Builds the table `config` describes, after checking what `TABLE_PARAMS` cannot say alone.
+pub fn build(config: &TableConfig) -> Result<Vec<TableEntry>> {
+    let services = config.services;
+    let dests = config.dests_per_service;
     if services == 0 {
         return Err(KcanaryError::Usage("services must be at least 1".into()));
     }
@@ -72,18 +92,13 @@ pub fn from_params(params: &Params) -> Result<Vec<TableEntry>> {
             services.saturating_mul(dests)
         )));
     }
-    let protocol = params.text("protocol");
+    let protocol = config.protocol.as_str();
     if !matches!(protocol, "tcp" | "udp" | "mixed") {
         return Err(KcanaryError::Usage(format!(
             "protocol must be tcp, udp or mixed, found '{protocol}'"
         )));
     }
-    Ok(generate(
-        services,
-        dests,
-        protocol,
-        params.text("scheduler"),
-    ))
+    Ok(generate(services, dests, protocol, &config.scheduler))
 }
 
 /// `services` services on consecutive VIPs from 10.0.0.1, port 80, each with `dests` NAT real

@@ -3,10 +3,13 @@
 //! directory. A run removes those of dead owners before it starts, and says so.
 
 use super::hierarchy::MemoryHierarchy;
-use super::names::{RUN_ROOT, owner_name, owner_pid, run_dir};
+use super::names::{
+    RUN_ROOT, owner_name, owner_pid, recorded_page_cache_store, run_dir, tmpfs_dir,
+};
 use super::owner::{Owner, owner_of};
-use super::teardown::{delete_files_in, is_mount_point, remove_cgroup_tree, unmount};
-use super::workspace::{recorded_page_cache_store, remove_dir_if_present};
+use super::teardown::{
+    delete_files_in, is_mount_point, remove_cgroup_tree, remove_dir_if_present, unmount,
+};
 use crate::error::Result;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -89,7 +92,7 @@ pub fn remove_owned_by(hierarchy: &MemoryHierarchy, pid: u32) -> Result<Option<L
         files_deleted: 0,
         tmpfs_unmounted: false,
     };
-    let tmpfs = run_dir.join("tmpfs");
+    let tmpfs = tmpfs_dir(&run_dir);
     if is_mount_point(&tmpfs) {
         report.files_deleted += delete_files_in(&tmpfs)?;
         unmount(&tmpfs)?;

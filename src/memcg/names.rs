@@ -1,5 +1,7 @@
 //! The names kcanary gives the things a memcg run owns, so that a later run can recognise the
-//! leftovers of a killed one: `kcanary-<pid>` for the parent cgroup and the run directory.
+//! leftovers of a killed one: `kcanary-<pid>` for the parent cgroup and the run directory, and
+//! what the run directory holds (the tmpfs mount point, the page-cache note). `workspace`
+//! creates them and `leftovers` removes them; both read the layout from here.
 
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,25 @@ pub fn owner_pid(name: &str) -> Option<u32> {
 /// `/run/kcanary-<pid>`.
 pub fn run_dir(pid: u32) -> PathBuf {
     Path::new(RUN_ROOT).join(owner_name(pid))
+}
+
+/// Where the tmpfs charge store is mounted, inside the run directory.
+pub fn tmpfs_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join("tmpfs")
+}
+
+/// The file in the run directory that records a page-cache store, so a later run can find it.
+pub fn page_cache_note(run_dir: &Path) -> PathBuf {
+    run_dir.join("page-cache-dir")
+}
+
+/// The page-cache store a run recorded in its run directory. Only a directory named like the
+/// run itself is accepted, so a damaged note can never point the cleanup at other files.
+pub fn recorded_page_cache_store(run_dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let text = std::fs::read(page_cache_note(run_dir)).ok()?;
+    let store = PathBuf::from(std::ffi::OsStr::from_bytes(&text));
+    (store.is_absolute() && store.file_name() == run_dir.file_name()).then_some(store)
 }
 
 /// A NUL-terminated path `<prefix><number><suffix>` rewritten in place for each number, so the

@@ -160,6 +160,17 @@ pub fn unmount(point: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Removes `dir` and everything in it; nothing to do when it is already gone.
+pub fn remove_dir_if_present(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(KcanaryError::Io(format!(
+            "cannot remove {}: {e}",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn io_error(action: &str, path: &Path, e: std::io::Error) -> KcanaryError {
     KcanaryError::Io(format!("cannot {action} {}: {e}", path.display()))
 }

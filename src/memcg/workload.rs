@@ -14,7 +14,7 @@ use super::workspace::{ChargeMedium, Workspace};
 use crate::error::{KcanaryError, Result};
 use crate::results::Better;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -86,6 +86,33 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// `memcg.dying`'s parameters as declared, read once (values are judged by `Settings`).
+struct DyingConfig {
+    cgroups: u64,
+    charge_kib: u64,
+    charge: String,
+    page_cache_dir: PathBuf,
+    reads: usize,
+    read_cpu: usize,
+    probe_seconds: u64,
+    settle_seconds: u64,
+}
+
+impl DyingConfig {
+    fn from_params(params: &Params) -> Result<DyingConfig, String> {
+        Ok(DyingConfig {
+            cgroups: params.u64("cgroups")?,
+            charge_kib: params.u64("charge_kib")?,
+            charge: params.text("charge")?.to_string(),
+            page_cache_dir: PathBuf::from(params.text("page_cache_dir")?),
+            reads: params.usize("reads")?,
+            read_cpu: params.usize("read_cpu")?,
+            probe_seconds: params.u64("probe_seconds")?,
+            settle_seconds: params.u64("settle_seconds")?,
+        })
+    }
+}
+
 /// Parameters checked once, before anything is created.
 struct Settings {
     cgroups: u64,
@@ -98,11 +125,11 @@ struct Settings {
 }
 
 impl Settings {
-    fn from_params(params: &Params) -> Result<Settings> {
-        let medium = match params.text("charge") {
+    fn from_config(config: DyingConfig) -> Result<Settings> {
+        let medium = match config.charge.as_str() {
             "tmpfs" => ChargeMedium::Tmpfs,
             "page_cache" => ChargeMedium::PageCache {
-                dir: PathBuf::from(params.text("page_cache_dir")),
+                dir: config.page_cache_dir,
             },
             other => {
                 return Err(KcanaryError::Usage(format!(
@@ -111,13 +138,13 @@ impl Settings {
             }
         };
         let settings = Settings {
-            cgroups: params.u64("cgroups"),
-            charge_kib: params.u64("charge_kib"),
+            cgroups: config.cgroups,
+            charge_kib: config.charge_kib,
             medium,
-            reads: params.usize("reads"),
-            read_cpu: params.usize("read_cpu"),
-            probe: Duration::from_secs(params.u64("probe_seconds")),
-            settle: Duration::from_secs(params.u64("settle_seconds")),
+            reads: config.reads,
+            read_cpu: config.read_cpu,
+            probe: Duration::from_secs(config.probe_seconds),
+            settle: Duration::from_secs(config.settle_seconds),
         };
         if settings.cgroups == 0 || settings.charge_kib == 0 || settings.reads == 0 {
             return Err(KcanaryError::Usage(
@@ -169,6 +196,29 @@ impl Workload for DyingMemcgs {
         PARAMS
     }
 
+    fn check(&self, params: &Params) -> std::result::Result<(), String> {
+        DyingConfig::from_params(params).map(drop)
+    }
+
+    /// None: memory cgroups are built in wherever they exist.
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn entry_points(&self) -> &'static [EntryPoint] {
+        &[
+            // memory.numa_stat: the read that walks dying cgroups (v1, v2).
+            EntryPoint::Function("memcg_numa_stat_show"),
+            EntryPoint::Function("memory_numa_stat_show"),
+            // memory.stat (v1 on older kernels, v2).
+            EntryPoint::Function("memcg_stat_show"),
+            EntryPoint::Function("memory_stat_show"),
+            // rmdir makes a cgroup dying; it is freed once its last page goes.
+            EntryPoint::Function("mem_cgroup_css_offline"),
+            EntryPoint::Function("mem_cgroup_css_free"),
+        ]
+    }
+
     fn available(&self) -> std::result::Result<(), String> {
         let hierarchy = MemoryHierarchy::detect()?;
         if !in_initial_user_namespace() {
@@ -194,7 +244,8 @@ impl Workload for DyingMemcgs {
     }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let settings = Settings::from_params(params)?;
+        let config = DyingConfig::from_params(params).map_err(KcanaryError::Usage)?;
+        let settings = Settings::from_config(config)?;
         settings.check_fits()?;
         let hierarchy = MemoryHierarchy::detect().map_err(KcanaryError::Kernel)?;
         let _exclusive = HierarchyLock::acquire(hierarchy.root())?;

@@ -5,9 +5,9 @@
 //! calls it on error paths too.
 
 use super::hierarchy::{CgroupVersion, MemoryHierarchy};
-use super::names::{owner_name, run_dir};
+use super::names::{owner_name, page_cache_note, run_dir, tmpfs_dir};
 use super::owner::OwnerLock;
-use super::teardown::{delete_files_in, remove_cgroup_tree, unmount};
+use super::teardown::{delete_files_in, remove_cgroup_tree, remove_dir_if_present, unmount};
 use crate::error::{KcanaryError, Result};
 use crate::netlink::errno_name;
 use std::path::{Path, PathBuf};
@@ -24,9 +24,6 @@ pub enum ChargeMedium {
     /// them after a while).
     PageCache { dir: PathBuf },
 }
-
-/// Records a page-cache directory in the run directory so a later run can find it.
-const PAGE_CACHE_NOTE: &str = "page-cache-dir";
 
 /// One run's parent cgroup, run directory and charge store. Only one per process at a time
 /// (the names derive from the pid), enforced by a process-wide mutex held inside.
@@ -64,7 +61,7 @@ impl Workspace {
         let mut workspace = Workspace {
             hierarchy: hierarchy.clone(),
             parent: hierarchy.root().join(owner_name(pid)),
-            store: run_dir.join("tmpfs"),
+            store: tmpfs_dir(&run_dir),
             run_dir,
             medium,
             tmpfs_mounted: false,
@@ -102,7 +99,7 @@ impl Workspace {
             }
             ChargeMedium::PageCache { dir } => {
                 self.store = dir.join(owner_name(std::process::id()));
-                let note = self.run_dir.join(PAGE_CACHE_NOTE);
+                let note = page_cache_note(&self.run_dir);
                 std::fs::write(&note, self.store.as_os_str().as_encoded_bytes()).map_err(|e| {
                     KcanaryError::Io(format!("cannot write {}: {e}", note.display()))
                 })?;
@@ -146,9 +143,7 @@ impl Workspace {
             remove_dir_if_present(&self.store)?;
         }
         self.lock = None;
-        std::fs::remove_dir_all(&self.run_dir)
-            .or_else(ignore_not_found)
-            .map_err(|e| KcanaryError::Io(format!("cannot remove {}: {e}", self.run_dir.display())))
+        remove_dir_if_present(&self.run_dir)
     }
 }
 
@@ -160,29 +155,6 @@ impl Drop for Workspace {
                 self.parent.display()
             );
         }
-    }
-}
-
-/// The page-cache store a run recorded in its run directory. Only a directory named like the
-/// run itself is accepted, so a damaged note can never point the cleanup at other files.
-pub fn recorded_page_cache_store(run_dir: &Path) -> Option<PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    let text = std::fs::read(run_dir.join(PAGE_CACHE_NOTE)).ok()?;
-    let store = PathBuf::from(std::ffi::OsStr::from_bytes(&text));
-    (store.is_absolute() && store.file_name() == run_dir.file_name()).then_some(store)
-}
-
-pub fn remove_dir_if_present(dir: &Path) -> Result<()> {
-    std::fs::remove_dir_all(dir)
-        .or_else(ignore_not_found)
-        .map_err(|e| KcanaryError::Io(format!("cannot remove {}: {e}", dir.display())))
-}
-
-fn ignore_not_found(e: std::io::Error) -> std::io::Result<()> {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        Ok(())
-    } else {
-        Err(e)
     }
 }
 

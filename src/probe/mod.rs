@@ -11,13 +11,24 @@ mod workload;
 
 use crate::error::Result;
 use crate::results::Better;
-use crate::workload::{Accepts, Measurement, ParamKind, ParamSpec, Params, Workload};
+use crate::workload::{Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, Workload};
 use distribution::{Distribution, THRESHOLDS_NS};
 use std::time::Duration;
 
 pub use workload::LatencyProbes;
 
 pub static WORKLOADS: &[&dyn Workload] = &[&LatencyProbes];
+
+/// The network probe's veth pair (a module on distribution kernels).
+pub const KERNEL_MODULES: &[&str] = &["veth"];
+
+/// What the probes measure: timer expiry (the timer probe wakes from it) and softirq entry
+/// (the network probe's packets are handled there; a long-running softirq shows as a long
+/// round trip).
+pub const ENTRY_POINTS: &[EntryPoint] = &[
+    EntryPoint::Tracepoint("timer:timer_expire_entry"),
+    EntryPoint::Tracepoint("irq:softirq_entry"),
+];
 
 /// The probe parameters a workload that runs probes declares (append to its own list).
 pub const PROBE_PARAMS: [ParamSpec; 4] = [
@@ -51,6 +62,26 @@ pub const PROBE_PARAMS: [ParamSpec; 4] = [
     },
 ];
 
+/// The `PROBE_PARAMS` of a scenario, read once.
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    pub probe_seconds: u64,
+    pub probe_round_trips: usize,
+    pub timer_period_us: u64,
+    pub probe_cpu: String,
+}
+
+impl ProbeConfig {
+    pub fn from_params(params: &Params) -> Result<ProbeConfig, String> {
+        Ok(ProbeConfig {
+            probe_seconds: params.u64("probe_seconds")?,
+            probe_round_trips: params.usize("probe_round_trips")?,
+            timer_period_us: params.u64("timer_period_us")?,
+            probe_cpu: params.text("probe_cpu")?.to_string(),
+        })
+    }
+}
+
 /// Probe settings resolved from a scenario's parameters.
 #[derive(Debug, Clone)]
 pub struct ProbeSettings {
@@ -65,12 +96,14 @@ pub struct ProbeSettings {
 pub const MAX_ROUND_TRIPS_PER_SECOND: usize = 400_000;
 
 impl ProbeSettings {
-    pub fn from_params(params: &Params) -> Result<ProbeSettings> {
+    /// Chooses the CPU (which may fail on this machine) and clamps the values to what the
+    /// probes can use.
+    pub fn resolve(config: &ProbeConfig) -> Result<ProbeSettings> {
         Ok(ProbeSettings {
-            cpu: cpu::choose_cpu(params.text("probe_cpu"))?,
-            duration: Duration::from_secs(params.u64("probe_seconds").max(1)),
-            min_round_trips: params.usize("probe_round_trips").max(1),
-            timer_period: Duration::from_micros(params.u64("timer_period_us").max(10)),
+            cpu: cpu::choose_cpu(&config.probe_cpu)?,
+            duration: Duration::from_secs(config.probe_seconds.max(1)),
+            min_round_trips: config.probe_round_trips.max(1),
+            timer_period: Duration::from_micros(config.timer_period_us.max(10)),
         })
     }
 

@@ -1,9 +1,9 @@
 //! `probe.latency`: the probes alone, as a baseline for a kernel or machine (and a check that
 //! the probes work where IPVS does not exist).
 
-use super::{PROBE_PARAMS, ProbeSettings};
-use crate::error::Result;
-use crate::workload::{Measurement, ParamSpec, Params, RepetitionContext, Workload};
+use super::{ENTRY_POINTS, KERNEL_MODULES, PROBE_PARAMS, ProbeConfig, ProbeSettings};
+use crate::error::{KcanaryError, Result};
+use crate::workload::{EntryPoint, Measurement, ParamSpec, Params, RepetitionContext, Workload};
 
 pub struct LatencyProbes;
 
@@ -20,12 +20,25 @@ impl Workload for LatencyProbes {
         &PROBE_PARAMS
     }
 
+    fn check(&self, params: &Params) -> std::result::Result<(), String> {
+        ProbeConfig::from_params(params).map(drop)
+    }
+
     fn available(&self) -> std::result::Result<(), String> {
         Ok(())
     }
 
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        KERNEL_MODULES
+    }
+
+    fn entry_points(&self) -> &'static [EntryPoint] {
+        ENTRY_POINTS
+    }
+
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let settings = ProbeSettings::from_params(params)?;
+        let config = ProbeConfig::from_params(params).map_err(KcanaryError::Usage)?;
+        let settings = ProbeSettings::resolve(&config)?;
         ctx.progress.start("probing latency", 2);
         let measurements = settings.run("");
         ctx.progress.finish();

@@ -1,9 +1,10 @@
 //! Parsing and validating one scenario file.
 
 use super::Scenario;
+use crate::catalog;
 use crate::error::{KcanaryError, Result};
 use crate::results::check_threshold;
-use crate::workload::{Params, registry};
+use crate::workload::Params;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -48,8 +49,8 @@ pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario> {
     let bad = |key: &str, message: String| {
         KcanaryError::bad_input(path, find_key_line(text, key), message)
     };
-    let workload = registry::find(&raw.workload).ok_or_else(|| {
-        let known: Vec<&str> = registry::all().iter().map(|w| w.name()).collect();
+    let workload = catalog::find(&raw.workload).ok_or_else(|| {
+        let known: Vec<&str> = catalog::all().iter().map(|w| w.name()).collect();
         bad(
             "workload",
             format!(
@@ -79,6 +80,17 @@ pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario> {
             .unwrap_or("params")
             .to_string();
         bad(&key, message)
+    })?;
+    // The workload reads its parameters as `run` will: a name its code reads but never
+    // declared is a bug in kcanary, reported here rather than as a panic mid-run.
+    workload.check(&params).map_err(|e| {
+        bad(
+            "workload",
+            format!(
+                "workload '{}' cannot read its parameters: {e}",
+                raw.workload
+            ),
+        )
     })?;
     Ok(Scenario {
         name: raw.name,

@@ -140,7 +140,9 @@ fn mount_filesystems() -> Result<(), String> {
         mount_fs("cgroup", "/sys/fs/cgroup/memory", "cgroup", Some("memory"))?;
         log("cgroup v1 memory controller mounted on /sys/fs/cgroup/memory");
     } else {
-        log("this kernel has no cgroup filesystem: memcg scenarios will be skipped");
+        log(
+            "this kernel has no cgroup filesystem: scenarios that use memory cgroups will be skipped",
+        );
     }
     Ok(())
 }

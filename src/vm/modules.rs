@@ -1,5 +1,7 @@
-//! Kernel modules for the guest: which ones the scenarios need, where they are in a kernel's
-//! module tree, and the order to load them in (dependencies first).
+//! Kernel modules for the guest: where the ones the scenarios need are in a kernel's module
+//! tree, and the order to load them in (dependencies first). Which modules a scenario needs
+//! is its workload's to say (`Workload::kernel_modules`, name patterns); nothing here knows a
+//! workload family.
 //!
 //! Everything is worked out on the host, so the guest only calls `finit_module` on files in a
 //! list. Dependencies come from `modules.dep` when the tree has one (an installed kernel, a
@@ -13,29 +15,6 @@ use super::elf;
 use crate::error::{KcanaryError, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-/// Module name patterns (a trailing `*` matches any suffix) that a workload family needs.
-/// Unknown families need none (e.g. memcg: memory cgroups are always built in).
-pub fn patterns_for_workload(workload: &str) -> &'static [&'static str] {
-    let family = workload.split('.').next().unwrap_or_default();
-    match family {
-        "ipset" => &["ip_set", "ip_set_*"],
-        "ipvs" => &[
-            "ip_vs",
-            "ip_vs_rr",
-            "ip_vs_wrr",
-            "ip_vs_lc",
-            "ip_vs_wlc", // ipvsadm's default scheduler, for replayed files
-            "ip_vs_sh",
-            "nf_conntrack",
-            // ipvs.estimator runs the latency probes over a veth pair.
-            "veth",
-        ],
-        // probe.latency: UDP ping-pong over a veth pair.
-        "probe" => &["veth"],
-        _ => &[],
-    }
-}
 
 /// A kernel's module tree, indexed by module name (`-` normalised to `_`, as the kernel does).
 pub struct ModuleTree {

@@ -7,7 +7,7 @@
 use super::initramfs;
 use super::kernel::{self, Kernel};
 use super::merge::merge_rounds;
-use super::modules::{LoadPlan, ModuleTree, patterns_for_workload};
+use super::modules::{LoadPlan, ModuleTree};
 use super::protocol::{GuestConfig, SCENARIO_DIR, ScenarioOverrides};
 use super::qemu::{self, Accel, BootSpec};
 use crate::error::{KcanaryError, Result};
@@ -156,7 +156,7 @@ pub fn run_session_until(
     let guest_word_of = guest_words_by_name(&options.scenarios, &words)?;
     let mut module_patterns: Vec<&'static str> = Vec::new();
     for scenario in &scenarios {
-        for pattern in patterns_for_workload(scenario.workload.name()) {
+        for pattern in scenario.workload.kernel_modules() {
             if !module_patterns.contains(pattern) {
                 module_patterns.push(pattern);
             }

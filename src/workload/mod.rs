@@ -1,8 +1,11 @@
 //! The contract between the runner and the workloads. A workload drives one kernel path for
 //! one repetition and returns raw samples; it knows nothing about statistics or verdicts.
+//!
+//! A workload also describes itself (name, parameters, availability, kernel modules, kernel
+//! entry points), so nothing else matches on its name. The list of every workload is
+//! `crate::catalog`, above the kernel folders: this module and the workloads never import it.
 
 pub mod params;
-pub mod registry;
 
 use crate::error::Result;
 use crate::results::{Better, MetricRole, SampleKind};
@@ -107,8 +110,23 @@ pub struct RepetitionContext<'a> {
     pub progress: &'a dyn Progress,
 }
 
+/// A kernel function or tracepoint a workload drives, named for attribution: when a metric
+/// regresses, these are where to look first (a profile, a trace, a function graph). Names
+/// follow the kernel source; some exist only in some kernel versions (the list says which
+/// when it matters), so a tool that uses them must expect a few to be absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryPoint {
+    /// A kernel function as `/proc/kallsyms` names it, e.g. "ip_set_swap".
+    Function(&'static str),
+    /// A tracepoint as "subsystem:event", e.g. "timer:timer_expire_entry".
+    Tracepoint(&'static str),
+}
+
 /// One kernel path driven with parameters. Implementations live next to the kernel interface
-/// they use (`ipset/workloads`, `memcg/`, `ipvs/`).
+/// they use (`ipset/workloads`, `memcg/`, `ipvs/`, `probe/`) and are listed in `crate::catalog`.
+///
+/// No method has a default: each is something only the workload knows, and a default would
+/// let a new workload forget it silently.
 pub trait Workload: Sync {
     /// Dotted name used in scenario files, e.g. "ipset.swap_storm".
     fn name(&self) -> &'static str;
@@ -116,9 +134,22 @@ pub trait Workload: Sync {
     fn summary(&self) -> &'static str;
     /// Every parameter the workload accepts, with defaults; anything else is rejected.
     fn params(&self) -> &'static [ParamSpec];
+    /// Reads `params` the way `run` will (each workload turns them into its typed config once,
+    /// e.g. `SwapStormConfig::from_params`), so that reading a name the workload never
+    /// declared fails scenario validation, before any kernel work, instead of `run`. Values
+    /// are not judged here beyond what `params()` declares: checks that `run` makes today
+    /// (e.g. memcg's `charge`) stay where they are.
+    fn check(&self, params: &Params) -> std::result::Result<(), String>;
     /// `Err(reason)` when this kernel or machine cannot run the workload (reported as
     /// "skipped: reason", not as a failure).
     fn available(&self) -> std::result::Result<(), String>;
+    /// Kernel modules the workload needs loaded, as module name patterns (`-` written as `_`;
+    /// a trailing `*` matches any suffix, e.g. "ip_set_*"). Empty when everything it uses is
+    /// always built in (memory cgroups). The VM runner loads these into the guest.
+    fn kernel_modules(&self) -> &'static [&'static str];
+    /// The kernel functions and tracepoints this workload's metrics measure (see
+    /// [`EntryPoint`]).
+    fn entry_points(&self) -> &'static [EntryPoint];
     /// Runs one repetition in fresh isolation and returns its samples.
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>>;
 }

@@ -127,37 +127,55 @@ impl Params {
         Ok(true)
     }
 
-    pub fn u64(&self, name: &str) -> u64 {
-        match self.values.get(name) {
-            Some(ParamValue::Integer(v)) => (*v).max(0) as u64,
-            other => panic!("parameter {name} is not a declared integer: {other:?}"),
+    // The getters below are how a workload's typed config reads its parameters, once, in its
+    // `from_params`. A name the workload never declared, or read as the wrong kind, is an
+    // error rather than a panic: scenario validation calls `Workload::check`, which reads
+    // them all, so such a bug fails before any kernel work (and in `cargo test`, which checks
+    // every workload's defaults).
+
+    /// A declared integer (declared integers are never negative).
+    pub fn u64(&self, name: &str) -> Result<u64, String> {
+        match self.value(name)? {
+            ParamValue::Integer(v) => Ok((*v).max(0) as u64),
+            other => Err(wrong_kind(name, "an integer", other)),
         }
     }
 
-    pub fn usize(&self, name: &str) -> usize {
-        self.u64(name) as usize
+    pub fn usize(&self, name: &str) -> Result<usize, String> {
+        self.u64(name).map(|v| v as usize)
     }
 
-    pub fn text(&self, name: &str) -> &str {
-        match self.values.get(name) {
-            Some(ParamValue::Text(v)) => v,
-            other => panic!("parameter {name} is not a declared text: {other:?}"),
+    pub fn text(&self, name: &str) -> Result<&str, String> {
+        match self.value(name)? {
+            ParamValue::Text(v) => Ok(v),
+            other => Err(wrong_kind(name, "a text", other)),
         }
     }
 
-    pub fn boolean(&self, name: &str) -> bool {
-        match self.values.get(name) {
-            Some(ParamValue::Boolean(v)) => *v,
-            other => panic!("parameter {name} is not a declared boolean: {other:?}"),
+    pub fn boolean(&self, name: &str) -> Result<bool, String> {
+        match self.value(name)? {
+            ParamValue::Boolean(v) => Ok(*v),
+            other => Err(wrong_kind(name, "a boolean", other)),
         }
     }
 
-    pub fn float(&self, name: &str) -> f64 {
-        match self.values.get(name) {
-            Some(ParamValue::Float(v)) => *v,
-            Some(ParamValue::Integer(v)) => *v as f64,
-            other => panic!("parameter {name} is not a declared float: {other:?}"),
+    /// A declared float; an integer value is accepted as the same number.
+    pub fn float(&self, name: &str) -> Result<f64, String> {
+        match self.value(name)? {
+            ParamValue::Float(v) => Ok(*v),
+            ParamValue::Integer(v) => Ok(*v as f64),
+            other => Err(wrong_kind(name, "a float", other)),
         }
+    }
+
+    fn value(&self, name: &str) -> Result<&ParamValue, String> {
+        self.values.get(name).ok_or_else(|| {
+            let declared: Vec<&str> = self.values.keys().map(String::as_str).collect();
+            format!(
+                "parameter '{name}' is read but not declared (declared: {})",
+                declared.join(", ")
+            )
+        })
     }
 
     /// The values as JSON, recorded with every metric.
@@ -172,6 +190,17 @@ impl Params {
             })
             .collect()
     }
+}
+
+/// The error of a getter that reads a parameter as a kind it is not declared as.
+fn wrong_kind(name: &str, read_as: &str, value: &ParamValue) -> String {
+    let declared_as = match value {
+        ParamValue::Integer(_) => "an integer",
+        ParamValue::Text(_) => "a text",
+        ParamValue::Boolean(_) => "a boolean",
+        ParamValue::Float(_) => "a float",
+    };
+    format!("parameter '{name}' is read as {read_as} but declared as {declared_as}")
 }
 
 fn convert(spec: &ParamSpec, value: &toml::Value) -> Result<ParamValue, String> {
@@ -259,8 +288,21 @@ mod tests {
     fn defaults_fill_in_and_values_override() {
         let given: toml::Table = toml::from_str("sets = 5").unwrap();
         let p = Params::resolve(SPECS, &given).unwrap();
-        assert_eq!(p.u64("sets"), 5);
-        assert_eq!(p.text("set_type"), "hash:ip");
+        assert_eq!(p.u64("sets"), Ok(5));
+        assert_eq!(p.text("set_type"), Ok("hash:ip"));
+    }
+
+    #[test]
+    fn reading_an_undeclared_or_mistyped_name_is_an_error_not_a_panic() {
+        let p = Params::resolve(SPECS, &toml::Table::new()).unwrap();
+        assert_eq!(
+            p.usize("setz").unwrap_err(),
+            "parameter 'setz' is read but not declared (declared: set_type, sets)"
+        );
+        assert_eq!(
+            p.boolean("sets").unwrap_err(),
+            "parameter 'sets' is read as a boolean but declared as an integer"
+        );
     }
 
     #[test]

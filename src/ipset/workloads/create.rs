@@ -9,7 +9,7 @@ use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
 use crate::netlink::EncodedRequests;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::time::Instant;
 
@@ -45,17 +45,42 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// `ipset.create`'s parameters, read once.
+struct CreateConfig {
+    sets: usize,
+    set_type: String,
+    entries: usize,
+}
+
+impl CreateConfig {
+    fn from_params(params: &Params) -> Result<CreateConfig, String> {
+        Ok(CreateConfig {
+            sets: params.usize("sets")?,
+            set_type: params.text("set_type")?.to_string(),
+            entries: params.usize("entries")?,
+        })
+    }
+}
+
 impl Workload for CreateSets {
-    ipset_workload_info!(
-        "ipset.create",
-        "create N sets one request at a time, in a fresh namespace and again once the set table has grown",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.create",
+        summary: "create N sets one request at a time, in a fresh namespace and again once the set table has grown",
+        params: PARAMS,
+        config: CreateConfig,
+        entry_points: &[
+            EntryPoint::Function("ip_set_create"),
+            // entries > 0: filling the sets.
+            EntryPoint::Function("ip_set_uadd"),
+        ],
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let sets = params.usize("sets");
-        let set_type = params.text("set_type").to_string();
-        let entries = params.usize("entries");
+        let CreateConfig {
+            sets,
+            set_type,
+            entries,
+        } = CreateConfig::from_params(params).map_err(KcanaryError::Usage)?;
         ctx.progress.start("creating sets", 2 * sets as u64);
         let result = in_namespace(move |session| {
             let names = numbered_names("kc-set-", sets);

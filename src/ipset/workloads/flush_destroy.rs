@@ -1,12 +1,12 @@
 //! Flush and destroy of large sets: per-set latency of emptying and of removing them.
 
 use super::{in_namespace, kernel, numbered_elements, numbered_names};
-use crate::error::Result;
+use crate::error::{KcanaryError, Result};
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
 use crate::netlink::EncodedRequests;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 
 pub struct FlushDestroy;
@@ -41,17 +41,41 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// `ipset.flush_destroy`'s parameters, read once.
+struct FlushDestroyConfig {
+    sets: usize,
+    entries: usize,
+    set_type: String,
+}
+
+impl FlushDestroyConfig {
+    fn from_params(params: &Params) -> Result<FlushDestroyConfig, String> {
+        Ok(FlushDestroyConfig {
+            sets: params.usize("sets")?,
+            entries: params.usize("entries")?,
+            set_type: params.text("set_type")?.to_string(),
+        })
+    }
+}
+
 impl Workload for FlushDestroy {
-    ipset_workload_info!(
-        "ipset.flush_destroy",
-        "fill N sets with M elements, then flush each and destroy each; per-operation latency",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.flush_destroy",
+        summary: "fill N sets with M elements, then flush each and destroy each; per-operation latency",
+        params: PARAMS,
+        config: FlushDestroyConfig,
+        entry_points: &[
+            EntryPoint::Function("ip_set_flush"),
+            EntryPoint::Function("ip_set_destroy"),
+        ],
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let sets = params.usize("sets");
-        let entries = params.usize("entries");
-        let set_type = params.text("set_type").to_string();
+        let FlushDestroyConfig {
+            sets,
+            entries,
+            set_type,
+        } = FlushDestroyConfig::from_params(params).map_err(KcanaryError::Usage)?;
         ctx.progress.start("filling sets", sets as u64);
         let result = in_namespace(|session| {
             let names = numbered_names("kc-big-", sets);

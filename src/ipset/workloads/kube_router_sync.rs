@@ -9,7 +9,7 @@ use crate::ipset::kube_router;
 use crate::ipset::replay::ReplayMode;
 use crate::ipset::restore_file;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::path::Path;
 
@@ -45,17 +45,46 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// `ipset.kube_router_sync`'s parameters, read once.
+struct KubeRouterSyncConfig {
+    sets: usize,
+    entries: usize,
+    /// At least 1 (the first sync).
+    cycles: usize,
+}
+
+impl KubeRouterSyncConfig {
+    fn from_params(params: &Params) -> Result<KubeRouterSyncConfig, String> {
+        Ok(KubeRouterSyncConfig {
+            sets: params.usize("sets")?,
+            entries: params.usize("entries")?,
+            cycles: params.usize("cycles")?.max(1),
+        })
+    }
+}
+
 impl Workload for KubeRouterSync {
-    ipset_workload_info!(
-        "ipset.kube_router_sync",
-        "kube-router's sync (fill TMP, create, swap, flush per set) at N sets; sync time and per-command latency",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.kube_router_sync",
+        summary: "kube-router's sync (fill TMP, create, swap, flush per set) at N sets; sync time and per-command latency",
+        params: PARAMS,
+        config: KubeRouterSyncConfig,
+        // The commands of a sync file (see `ipset::kube_router`).
+        entry_points: &[
+            EntryPoint::Function("ip_set_create"),
+            EntryPoint::Function("ip_set_uadd"),
+            EntryPoint::Function("ip_set_swap"),
+            EntryPoint::Function("ip_set_flush"),
+            EntryPoint::Function("ip_set_destroy"),
+        ],
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let sets = params.usize("sets");
-        let entries = params.usize("entries");
-        let cycles = params.usize("cycles").max(1);
+        let KubeRouterSyncConfig {
+            sets,
+            entries,
+            cycles,
+        } = KubeRouterSyncConfig::from_params(params).map_err(KcanaryError::Usage)?;
         if entries > 64 {
             return Err(KcanaryError::Usage(
                 "ipset.kube_router_sync: entries must be at most 64".into(),

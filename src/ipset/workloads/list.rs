@@ -2,13 +2,13 @@
 //! and `ipset save`, and agents that poll them, cost the kernel).
 
 use super::{in_namespace, kernel, numbered_elements, numbered_names};
-use crate::error::Result;
+use crate::error::{KcanaryError, Result};
 use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Exist};
 use crate::ipset::protocol::Command;
 use crate::netlink::MessageWriter;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::time::Instant;
 
@@ -47,17 +47,42 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// `ipset.list`'s parameters, read once.
+struct ListConfig {
+    sets: usize,
+    entries: usize,
+    dumps: usize,
+}
+
+impl ListConfig {
+    fn from_params(params: &Params) -> Result<ListConfig, String> {
+        Ok(ListConfig {
+            sets: params.usize("sets")?,
+            entries: params.usize("entries")?,
+            dumps: params.usize("dumps")?,
+        })
+    }
+}
+
 impl Workload for ListDump {
-    ipset_workload_info!(
-        "ipset.list",
-        "dump all sets with LIST and SAVE while N sets with M elements exist; time per dump",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.list",
+        summary: "dump all sets with LIST and SAVE while N sets with M elements exist; time per dump",
+        params: PARAMS,
+        config: ListConfig,
+        // LIST and SAVE are both dumps: started by ip_set_dump, filled by ip_set_dump_do.
+        entry_points: &[
+            EntryPoint::Function("ip_set_dump"),
+            EntryPoint::Function("ip_set_dump_do"),
+        ],
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let sets = params.usize("sets");
-        let entries = params.usize("entries");
-        let dumps = params.usize("dumps");
+        let ListConfig {
+            sets,
+            entries,
+            dumps,
+        } = ListConfig::from_params(params).map_err(KcanaryError::Usage)?;
         ctx.progress.start("list/save dumps", 2 * dumps as u64);
         let result = in_namespace(|session| {
             let names = numbered_names("kc-list-", sets);

@@ -2,9 +2,16 @@
 //! growth, leftovers and the host's sets never leak between repetitions or into the host.
 
 /// The part of a `Workload` impl every ipset workload shares: its name, summary, parameter
-/// list, and availability (this kernel speaks ipset).
+/// list and their check (reading them into the workload's typed config), availability (this
+/// kernel speaks ipset), kernel modules, and the entry points its metrics measure.
 macro_rules! ipset_workload_info {
-    ($name:literal, $summary:literal, $params:expr) => {
+    (
+        name: $name:literal,
+        summary: $summary:literal,
+        params: $params:expr,
+        config: $config:ty,
+        entry_points: $entry_points:expr $(,)?
+    ) => {
         fn name(&self) -> &'static str {
             $name
         }
@@ -17,8 +24,20 @@ macro_rules! ipset_workload_info {
             $params
         }
 
+        fn check(&self, params: &crate::workload::Params) -> std::result::Result<(), String> {
+            <$config>::from_params(params).map(drop)
+        }
+
         fn available(&self) -> std::result::Result<(), String> {
             super::ipset_available()
+        }
+
+        fn kernel_modules(&self) -> &'static [&'static str] {
+            super::KERNEL_MODULES
+        }
+
+        fn entry_points(&self) -> &'static [crate::workload::EntryPoint] {
+            $entry_points
         }
     };
 }
@@ -49,6 +68,9 @@ pub static ALL: &[&dyn Workload] = &[
     &kube_router_sync::KubeRouterSync,
     &replay::ReplayWorkload,
 ];
+
+/// The ipset core and every set type (each type is a module of its own, `ip_set_hash_ip`, ...).
+pub const KERNEL_MODULES: &[&str] = &["ip_set", "ip_set_*"];
 
 /// Whether this kernel speaks ipset (checked once, in a throwaway namespace).
 pub fn ipset_available() -> std::result::Result<(), String> {

@@ -8,7 +8,7 @@ use crate::ipset::protocol::IPSET_INVALID_ID;
 use crate::ipset::sockopt::{GetSetFamilyRequest, SetLookupSocket};
 use crate::netlink::errno_name;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::time::Instant;
 
@@ -37,16 +37,34 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// `ipset.name_lookup`'s parameters, read once.
+struct NameLookupConfig {
+    /// At least 1: there must be a set to look up.
+    sets: usize,
+    lookups: usize,
+}
+
+impl NameLookupConfig {
+    fn from_params(params: &Params) -> Result<NameLookupConfig, String> {
+        Ok(NameLookupConfig {
+            sets: params.usize("sets")?.max(1),
+            lookups: params.usize("lookups")?,
+        })
+    }
+}
+
 impl Workload for NameLookup {
-    ipset_workload_info!(
-        "ipset.name_lookup",
-        "look sets up by name with getsockopt(SO_IP_SET) while N sets exist (the iptables-save path)",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.name_lookup",
+        summary: "look sets up by name with getsockopt(SO_IP_SET) while N sets exist (the iptables-save path)",
+        params: PARAMS,
+        config: NameLookupConfig,
+        entry_points: &[EntryPoint::Function("ip_set_sockfn_get")],
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let sets = params.usize("sets").max(1);
-        let lookups = params.usize("lookups");
+        let NameLookupConfig { sets, lookups } =
+            NameLookupConfig::from_params(params).map_err(KcanaryError::Usage)?;
         ctx.progress.start("name look-ups", lookups as u64);
         let result = in_namespace(|session| {
             let names = numbered_names("kc-rule-", sets);

@@ -6,7 +6,7 @@ use crate::ipset::IpsetSession;
 use crate::ipset::replay::{self, ReplayMode, ReplayTimings};
 use crate::ipset::restore_file::{self, RestoreLine};
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::path::{Path, PathBuf};
 
@@ -36,22 +36,54 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// `ipset.replay`'s parameters, read once.
+struct ReplayConfig {
+    /// Empty by default: a scenario must name one (checked when it runs).
+    file: PathBuf,
+    exist: bool,
+    batch: bool,
+}
+
+impl ReplayConfig {
+    fn from_params(params: &Params) -> Result<ReplayConfig, String> {
+        Ok(ReplayConfig {
+            file: PathBuf::from(params.text("file")?),
+            exist: params.boolean("exist")?,
+            batch: params.boolean("batch")?,
+        })
+    }
+}
+
+/// Any command a restore file may hold (`CommandKind`), by the kernel function that does it.
+const REPLAY_ENTRY_POINTS: &[EntryPoint] = &[
+    EntryPoint::Function("ip_set_create"),
+    EntryPoint::Function("ip_set_uadd"),
+    EntryPoint::Function("ip_set_udel"),
+    EntryPoint::Function("ip_set_swap"),
+    EntryPoint::Function("ip_set_rename"),
+    EntryPoint::Function("ip_set_flush"),
+    EntryPoint::Function("ip_set_destroy"),
+];
+
 impl Workload for ReplayWorkload {
-    ipset_workload_info!(
-        "ipset.replay",
-        "replay an ipset restore file; latency per command kind and total",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.replay",
+        summary: "replay an ipset restore file; latency per command kind and total",
+        params: PARAMS,
+        config: ReplayConfig,
+        entry_points: REPLAY_ENTRY_POINTS,
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let path = PathBuf::from(params.text("file"));
+        let config = ReplayConfig::from_params(params).map_err(KcanaryError::Usage)?;
+        let path = config.file;
         if path.as_os_str().is_empty() {
             return Err(KcanaryError::Usage(
                 "ipset.replay needs the parameter file = \"PATH\"".into(),
             ));
         }
-        let lines = restore_file::parse_file(&path, params.boolean("exist"))?;
-        replay_in_namespace(&path, &lines, params, ctx)
+        let lines = restore_file::parse_file(&path, config.exist)?;
+        replay_in_namespace(&path, &lines, config.batch, ctx)
     }
 }
 
@@ -64,24 +96,27 @@ pub struct LoadedReplayWorkload {
 }
 
 impl Workload for LoadedReplayWorkload {
-    ipset_workload_info!(
-        "ipset.replay",
-        "replay an ipset restore file; latency per command kind and total",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.replay",
+        summary: "replay an ipset restore file; latency per command kind and total",
+        params: PARAMS,
+        config: ReplayConfig,
+        entry_points: REPLAY_ENTRY_POINTS,
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        replay_in_namespace(&self.path, &self.lines, params, ctx)
+        let config = ReplayConfig::from_params(params).map_err(KcanaryError::Usage)?;
+        replay_in_namespace(&self.path, &self.lines, config.batch, ctx)
     }
 }
 
 fn replay_in_namespace(
     path: &Path,
     lines: &[RestoreLine],
-    params: &Params,
+    batch: bool,
     ctx: &RepetitionContext,
 ) -> Result<Vec<Measurement>> {
-    let mode = if params.boolean("batch") {
+    let mode = if batch {
         ReplayMode::Batched
     } else {
         ReplayMode::PerCommand

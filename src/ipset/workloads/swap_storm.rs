@@ -8,7 +8,7 @@ use crate::ipset::element::CreateOptions;
 use crate::ipset::message::{self, Ack, Exist};
 use crate::netlink::EncodedRequests;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 
 pub struct SwapStorm;
@@ -49,17 +49,39 @@ const PARAMS: &[ParamSpec] = &[
 pub const FIRST: &str = "kc-swap-first";
 pub const SECOND: &str = "kc-swap-second";
 
+/// `ipset.swap_storm`'s parameters, read once.
+struct SwapStormConfig {
+    other_sets: usize,
+    swaps: usize,
+    /// At least 1.
+    entries: usize,
+}
+
+impl SwapStormConfig {
+    fn from_params(params: &Params) -> Result<SwapStormConfig, String> {
+        Ok(SwapStormConfig {
+            other_sets: params.usize("other_sets")?,
+            swaps: params.usize("swaps")?,
+            entries: params.usize("entries")?.max(1),
+        })
+    }
+}
+
 impl Workload for SwapStorm {
-    ipset_workload_info!(
-        "ipset.swap_storm",
-        "swap two sets S times while K other sets exist; per-swap latency",
-        PARAMS
-    );
+    ipset_workload_info! {
+        name: "ipset.swap_storm",
+        summary: "swap two sets S times while K other sets exist; per-swap latency",
+        params: PARAMS,
+        config: SwapStormConfig,
+        entry_points: &[EntryPoint::Function("ip_set_swap")],
+    }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let other_sets = params.usize("other_sets");
-        let swaps = params.usize("swaps");
-        let entries = params.usize("entries").max(1);
+        let SwapStormConfig {
+            other_sets,
+            swaps,
+            entries,
+        } = SwapStormConfig::from_params(params).map_err(KcanaryError::Usage)?;
         ctx.progress.start("swap storm", swaps as u64);
         let result = in_namespace(|session| {
             setup(session, other_sets, entries)?;

@@ -1,15 +1,15 @@
 //! `ipvs.estimator`: latency probes beside N idle services, with the rate estimator on and off.
 
-use super::{ipvs_available, kernel};
+use super::{KERNEL_MODULES, ipvs_available, kernel};
 use crate::error::{KcanaryError, Result};
 use crate::ipvs::client::IpvsClient;
-use crate::ipvs::table::{self, TABLE_PARAMS, TableEntry};
+use crate::ipvs::table::{self, TABLE_PARAMS, TableConfig, TableEntry};
 use crate::ipvs::timed::{describe_table_request, encode_table};
 use crate::ipvs::{sysctl, verify};
 use crate::isolate::netns::in_fresh_netns;
-use crate::probe::{PROBE_PARAMS, ProbeSettings, cpu, metric_name};
+use crate::probe::{PROBE_PARAMS, ProbeConfig, ProbeSettings, cpu, metric_name};
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::time::Duration;
 
@@ -58,6 +58,25 @@ const ESTIMATOR_PARAMS: [ParamSpec; 10] = [
     PROBE_PARAMS[3],
 ];
 
+/// `ipvs.estimator`'s parameters, read once.
+struct EstimatorConfig {
+    table: TableConfig,
+    probes: ProbeConfig,
+    estimation: String,
+    settle_seconds: u64,
+}
+
+impl EstimatorConfig {
+    fn from_params(params: &Params) -> Result<EstimatorConfig, String> {
+        Ok(EstimatorConfig {
+            table: TableConfig::from_params(params)?,
+            probes: ProbeConfig::from_params(params)?,
+            estimation: params.text("estimation")?.to_string(),
+            settle_seconds: params.u64("settle_seconds")?,
+        })
+    }
+}
+
 impl Workload for Estimator {
     fn name(&self) -> &'static str {
         "ipvs.estimator"
@@ -71,14 +90,34 @@ impl Workload for Estimator {
         &ESTIMATOR_PARAMS
     }
 
+    fn check(&self, params: &Params) -> std::result::Result<(), String> {
+        EstimatorConfig::from_params(params).map(drop)
+    }
+
     fn available(&self) -> std::result::Result<(), String> {
         ipvs_available()
     }
 
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        KERNEL_MODULES
+    }
+
+    fn entry_points(&self) -> &'static [EntryPoint] {
+        &[
+            // The estimator: a kthread per namespace since 6.2, a timer per namespace before.
+            EntryPoint::Function("ip_vs_estimation_kthread"),
+            EntryPoint::Function("estimation_timer"),
+            // What the probes beside it measure (as `probe::ENTRY_POINTS`).
+            EntryPoint::Tracepoint("timer:timer_expire_entry"),
+            EntryPoint::Tracepoint("irq:softirq_entry"),
+        ]
+    }
+
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let table = table::from_params(params)?;
-        let probes = ProbeSettings::from_params(params)?;
-        let modes: &'static [bool] = match params.text("estimation") {
+        let config = EstimatorConfig::from_params(params).map_err(KcanaryError::Usage)?;
+        let table = table::build(&config.table)?;
+        let probes = ProbeSettings::resolve(&config.probes)?;
+        let modes: &'static [bool] = match config.estimation.as_str() {
             "both" => &[true, false],
             "on" => &[true],
             "off" => &[false],
@@ -88,7 +127,7 @@ impl Workload for Estimator {
                 )));
             }
         };
-        let settle = Duration::from_secs(params.u64("settle_seconds"));
+        let settle = Duration::from_secs(config.settle_seconds);
         ctx.progress
             .start("IPVS estimator probes", modes.len() as u64);
         // Before 6.2 the estimation timer fires on the CPU that armed it when the namespace was

@@ -16,6 +16,21 @@ use super::client::IpvsClient;
 use crate::error::KcanaryError;
 use crate::isolate::netns::in_fresh_netns;
 
+/// What every IPVS workload loads in a VM guest: the core, the schedulers scenarios and
+/// replayed files name (`wlc` is ipvsadm's default), conntrack, and veth for the latency
+/// probes of `ipvs.estimator`. One list for the family, so a scenario set that mixes IPVS
+/// workloads loads the same modules whichever of them it holds.
+pub const KERNEL_MODULES: &[&str] = &[
+    "ip_vs",
+    "ip_vs_rr",
+    "ip_vs_wrr",
+    "ip_vs_lc",
+    "ip_vs_wlc",
+    "ip_vs_sh",
+    "nf_conntrack",
+    "veth",
+];
+
 /// Whether this kernel has IPVS and we may use it, checked once, from inside a fresh namespace
 /// (what the workloads will see). Every IPVS command needs CAP_NET_ADMIN in the *initial* user
 /// namespace (GENL_ADMIN_PERM), so under `unshare -Ur` the family resolves but GET_INFO answers

@@ -1,16 +1,16 @@
 //! `ipvs.services`: N services with D real servers each, added one request at a time and in
 //! batches, dumped and checked, zeroed, flushed.
 
-use super::{ipvs_available, kernel};
-use crate::error::Result;
+use super::{KERNEL_MODULES, ipvs_available, kernel};
+use crate::error::{KcanaryError, Result};
 use crate::ipvs::client::IpvsClient;
-use crate::ipvs::table::{self, TABLE_PARAMS, TableEntry};
+use crate::ipvs::table::{self, TABLE_PARAMS, TableConfig, TableEntry};
 use crate::ipvs::timed::{describe_table_request, encode_dests, encode_services, encode_table};
 use crate::ipvs::{request, verify};
 use crate::isolate::netns::in_fresh_netns;
 use crate::results::Better;
 use crate::workload::{
-    Accepts, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
+    Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
 use std::time::Instant;
 
@@ -44,6 +44,25 @@ const SERVICES_PARAMS: [ParamSpec; 7] = [
     },
 ];
 
+/// `ipvs.services`'s parameters, read once.
+struct ServicesConfig {
+    table: TableConfig,
+    batched: bool,
+    after_flush: bool,
+    verify_dests: usize,
+}
+
+impl ServicesConfig {
+    fn from_params(params: &Params) -> Result<ServicesConfig, String> {
+        Ok(ServicesConfig {
+            table: TableConfig::from_params(params)?,
+            batched: params.boolean("batched")?,
+            after_flush: params.boolean("after_flush")?,
+            verify_dests: params.usize("verify_dests")?,
+        })
+    }
+}
+
 impl Workload for Services {
     fn name(&self) -> &'static str {
         "ipvs.services"
@@ -57,15 +76,32 @@ impl Workload for Services {
         &SERVICES_PARAMS
     }
 
+    fn check(&self, params: &Params) -> std::result::Result<(), String> {
+        ServicesConfig::from_params(params).map(drop)
+    }
+
     fn available(&self) -> std::result::Result<(), String> {
         ipvs_available()
     }
 
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        KERNEL_MODULES
+    }
+
+    fn entry_points(&self) -> &'static [EntryPoint] {
+        &[
+            // Adding services and real servers, zeroing, flushing.
+            EntryPoint::Function("ip_vs_genl_set_cmd"),
+            EntryPoint::Function("ip_vs_genl_dump_services"),
+        ]
+    }
+
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let table = table::from_params(params)?;
-        let batched = params.boolean("batched");
-        let dest_samples = params.usize("verify_dests");
-        let after_flush = params.boolean("after_flush");
+        let config = ServicesConfig::from_params(params).map_err(KcanaryError::Usage)?;
+        let table = table::build(&config.table)?;
+        let batched = config.batched;
+        let dest_samples = config.verify_dests;
+        let after_flush = config.after_flush;
         ctx.progress.start("IPVS services", 1 + u64::from(batched));
         let shared = std::sync::Arc::new(table);
         let one_by_one = std::sync::Arc::clone(&shared);
