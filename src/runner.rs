@@ -131,7 +131,7 @@ fn merge_repetition(
                     repetition_sizes: Vec::new(),
                     // Replaced by the summary of every repetition once the scenario is done.
                     summary: Summary::of(&m.samples).expect("checked non-empty above"),
-                    threshold: scenario.threshold_for(m.metric),
+                    threshold: scenario.threshold_for(&m.metric),
                     parameters: scenario.params.to_json(),
                 });
                 merged.last_mut().expect("just pushed")

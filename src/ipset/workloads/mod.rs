@@ -28,7 +28,6 @@ mod flush_destroy;
 mod kube_router_sync;
 mod list;
 mod name_lookup;
-mod replay;
 pub mod swap_storm;
 
 use super::client::IpsetSession;
@@ -38,8 +37,6 @@ use crate::netlink::KernelError;
 use crate::workload::Workload;
 use std::sync::OnceLock;
 
-pub use replay::{LoadedReplayWorkload, ReplayWorkload, replay_lines};
-
 pub static ALL: &[&dyn Workload] = &[
     &create::CreateSets,
     &swap_storm::SwapStorm,
@@ -47,7 +44,7 @@ pub static ALL: &[&dyn Workload] = &[
     &list::ListDump,
     &name_lookup::NameLookup,
     &kube_router_sync::KubeRouterSync,
-    &replay::ReplayWorkload,
+    &crate::replay::ReplayWorkload::<crate::ipset::replay::IpsetRestore>::new(),
 ];
 
 /// Whether this kernel speaks ipset (checked once, in a throwaway namespace).
