@@ -29,7 +29,8 @@ pub struct ReplayRequest {
 }
 
 /// Replays `request.file` in whichever format it is in and returns the run's results (a
-/// scenario that could not run here is in `skipped`).
+/// scenario that could not run here is in `skipped`). Meant for once per process: the parsed
+/// file is leaked, because a scenario holds a `&'static` workload.
 pub fn replay_file(request: &ReplayRequest, hooks: &RunHooks) -> Result<RunResults> {
     crate::scenario::check_repetitions("--repetitions", request.repetitions)
         .map_err(KcanaryError::Usage)?;
@@ -60,8 +61,7 @@ fn replay_as<F: ReplayFormat>(
     if F::WORKS_UNPRIVILEGED && !privileges::is_root() {
         privileges::enter_user_namespace()?;
     }
-    // A scenario holds a `&'static` workload; this one lives until the process exits anyway
-    // (`kcanary replay` makes one).
+    // A scenario holds a `&'static` workload; `kcanary replay` makes one and exits.
     let workload: &'static dyn Workload = Box::leak(Box::new(LoadedReplay::<F> {
         path: request.file.clone(),
         lines,
