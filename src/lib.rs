@@ -16,6 +16,7 @@ pub mod isolate;
 pub mod memcg;
 pub mod netlink;
 pub mod probe;
+pub mod replay;
 pub mod report;
 pub mod results;
 pub mod runner;

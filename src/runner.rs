@@ -131,7 +131,7 @@ fn merge_repetition(
                     repetition_sizes: Vec::new(),
                     // Replaced by the summary of every repetition once the scenario is done.
                     summary: Summary::of(&m.samples).expect("checked non-empty above"),
-                    threshold: scenario.threshold_for(m.metric),
+                    threshold: scenario.threshold_for(&m.metric),
                     parameters: scenario.params.to_json(),
                 });
                 merged.last_mut().expect("just pushed")
@@ -198,6 +198,15 @@ mod tests {
         fn available(&self) -> std::result::Result<(), String> {
             self.unavailable.map_or(Ok(()), |reason| Err(reason.into()))
         }
+        fn check(&self, params: &Params) -> std::result::Result<(), String> {
+            params.usize("size").map(drop)
+        }
+        fn kernel_modules(&self) -> &'static [&'static str] {
+            &[]
+        }
+        fn entry_points(&self) -> &'static [crate::workload::EntryPoint] {
+            &[]
+        }
         fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
             self.runs.lock().unwrap().push((ctx.index, ctx.warmup));
             if self.fails_at == Some(ctx.index) {
@@ -206,7 +215,7 @@ mod tests {
             let count = if self.no_samples_at == Some(ctx.index) {
                 0
             } else {
-                params.usize("size") + ctx.index
+                params.usize("size").map_err(KcanaryError::Usage)? + ctx.index
             };
             let base = (ctx.index * 100) as f64;
             let op_ns = (0..count).map(|k| base + k as f64).collect();

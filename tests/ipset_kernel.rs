@@ -129,21 +129,17 @@ fn exist_makes_duplicates_silent() {
 #[test]
 fn generated_kube_router_sync_replays_into_the_expected_sets() {
     use kcanary::ipset::kube_router;
-    use kcanary::ipset::replay::ReplayMode;
+    use kcanary::ipset::replay::IpsetRestore;
     use kcanary::ipset::restore_file;
+    use kcanary::replay::{ReplayMode, replay_in_session};
     let text = kube_router::sync_file(200, 5);
     let lines = restore_file::parse(std::path::Path::new("sync"), &text, true).unwrap();
     for mode in [ReplayMode::PerCommand, ReplayMode::Batched] {
         let lines = lines.clone();
         let listed = in_netns(move |s| {
             for _ in 0..2 {
-                kcanary::ipset::workloads::replay_lines(
-                    s,
-                    std::path::Path::new("sync"),
-                    &lines,
-                    mode,
-                )
-                .unwrap();
+                replay_in_session::<IpsetRestore>(s, std::path::Path::new("sync"), &lines, mode)
+                    .unwrap();
             }
             s.list(None).unwrap()
         });
@@ -166,7 +162,8 @@ fn generated_kube_router_sync_replays_into_the_expected_sets() {
 
 #[test]
 fn replay_accepts_the_common_set_types() {
-    use kcanary::ipset::replay::ReplayMode;
+    use kcanary::ipset::replay::IpsetRestore;
+    use kcanary::replay::{ReplayMode, replay_in_session};
     let text = "\
 create n4 hash:net family inet hashsize 1024 maxelem 65536
 add n4 10.1.0.0/16
@@ -189,7 +186,7 @@ rename netport netport2
     let lines =
         kcanary::ipset::restore_file::parse(std::path::Path::new("types"), text, false).unwrap();
     let listed = in_netns(move |s| {
-        kcanary::ipset::workloads::replay_lines(
+        replay_in_session::<IpsetRestore>(
             s,
             std::path::Path::new("types"),
             &lines,

@@ -3,12 +3,13 @@
 //! Debian guests of `kcanary vm`) they create, dump, check and flush real services.
 
 use kcanary::ipvs::client::{NO_IPVS, resolve_family};
-use kcanary::ipvs::replay::{ReplayOptions, replay_save_file};
+use kcanary::ipvs::replay::IpvsadmSave;
 use kcanary::ipvs::workloads::{batched_repetition, ipvs_available, services_repetition};
 use kcanary::ipvs::{IpvsClient, Service, ServiceKey, table};
 use kcanary::isolate::netns::in_fresh_netns;
 use kcanary::netlink::NetlinkSocket;
 use kcanary::netlink::errno::no_private_names;
+use kcanary::replay::{ReplayMode, replay_once};
 use kcanary::runner::{RunHooks, run_scenarios};
 use kcanary::workload::NoProgress;
 use std::io::Write;
@@ -98,7 +99,7 @@ fn replay_rejects_bad_files_with_file_and_line() {
         "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r backend:80"
     )
     .unwrap();
-    let error = replay_save_file(file.path(), &ReplayOptions::default()).unwrap_err();
+    let error = replay_once::<IpvsadmSave>(file.path(), ReplayMode::PerCommand).unwrap_err();
     assert_eq!(error.exit_code(), kcanary::error::exit_code::BAD_INPUT);
     assert!(error.to_string().contains(":2: "), "{error}");
 }
@@ -181,7 +182,7 @@ fn replay_sends_every_command() {
     }
     let mut file = tempfile::NamedTempFile::new().unwrap();
     write!(file, "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 172.16.0.1:80 -m\n-a -t 10.0.0.1:80 -r 172.16.0.2:80 -m\n-Z\n-C\n").unwrap();
-    let measurements = replay_save_file(file.path(), &ReplayOptions::default()).unwrap();
+    let measurements = replay_once::<IpvsadmSave>(file.path(), ReplayMode::PerCommand).unwrap();
     let count = |name: &str| {
         measurements
             .iter()
@@ -193,7 +194,7 @@ fn replay_sends_every_command() {
     assert_eq!(count("clear_ns"), Some(1));
     // Adding the same service twice is refused, and the error points at the line.
     write!(file, "-A -t 10.0.0.9:80\n-A -t 10.0.0.9:80\n").unwrap();
-    let error = replay_save_file(file.path(), &ReplayOptions::default())
+    let error = replay_once::<IpvsadmSave>(file.path(), ReplayMode::PerCommand)
         .unwrap_err()
         .to_string();
     assert!(
@@ -265,7 +266,8 @@ fn guest_replay() {
     let path = std::env::var("KCANARY_GUEST_FILE").expect("KCANARY_GUEST_FILE");
     let batch = std::env::var("KCANARY_GUEST_BATCH").is_ok();
     let measurements =
-        replay_save_file(std::path::Path::new(&path), &ReplayOptions { batch }).unwrap();
+        replay_once::<IpvsadmSave>(std::path::Path::new(&path), ReplayMode::batched_if(batch))
+            .unwrap();
     for m in measurements {
         let total: f64 = m.samples.iter().sum();
         println!(

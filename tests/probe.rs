@@ -85,7 +85,7 @@ fn probe_settings_produce_named_measurements() {
         timer_period: Duration::from_micros(500),
     };
     let measurements = settings.run("est_on.").unwrap();
-    let names: Vec<&str> = measurements.iter().map(|m| m.metric).collect();
+    let names: Vec<&str> = measurements.iter().map(|m| m.metric.as_ref()).collect();
     for wanted in [
         "est_on.udp_rtt.p50_ns",
         "est_on.udp_rtt.over_1ms",

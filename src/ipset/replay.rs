@@ -1,160 +1,193 @@
-//! Replaying a restore file against the kernel: every command is encoded before timing
-//! starts (`netlink::EncodedRequests`), then sent either one request at a time (per-command
-//! latency) or packed into as few datagrams as the socket takes (total time only).
+//! ipset's restore format as a [`ReplayFormat`]: the engine in `crate::replay` sends and times
+//! what is encoded here. Consecutive `add`/`del` lines of one set travel in one message, as
+//! `ipset restore` sends them.
 
 use super::client::IpsetSession;
 use super::element::Element;
 use super::message::{self, Ack, Exist};
 use super::protocol::Command;
-use super::restore_file::{CommandKind, RestoreCommand, RestoreLine};
-use crate::netlink::{EncodedRequests, KernelError, SendFailure};
+use super::restore_file::{self, CommandKind, RestoreCommand, RestoreLine};
+use super::workloads::{ipset_available, kernel};
+use crate::error::{KcanaryError, Result};
+use crate::netlink::NetlinkSocket;
+use crate::replay::{Encoded, Refused, ReplayFormat, ReplayKind};
+use crate::workload::{Accepts, EntryPoint, ParamKind, ParamSpec, Params};
+use std::path::Path;
 
-/// Consecutive `add`/`del` lines of one set travel in one message, as `ipset restore` does;
-/// this caps how many, keeping each message far below the socket buffer.
+/// Caps how many add/del lines share one message, keeping each far below the socket buffer.
 const MAX_ELEMENTS_PER_MESSAGE: usize = 256;
 
-/// A whole file, encoded for one session, and where each request came from.
-pub struct EncodedReplay {
-    requests: EncodedRequests,
-    /// Per request: its command kind and the first and last file line it carries (several
-    /// for coalesced adds).
-    origins: Vec<(CommandKind, (usize, usize))>,
-}
+/// An `ipset save` / `ipset restore` file (`ipset.replay`).
+pub struct IpsetRestore;
 
-/// How to send the requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplayMode {
-    /// One request, one ack, one latency sample per request.
-    PerCommand,
-    /// As few datagrams as fit; only failures and one ack per datagram come back.
-    Batched,
-}
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "file",
+        kind: ParamKind::Text,
+        accepts: Accepts::Any,
+        default: "\"\"",
+        help: "restore file to replay (ipset save format)",
+    },
+    ParamSpec {
+        name: "exist",
+        kind: ParamKind::Boolean,
+        accepts: Accepts::Any,
+        default: "false",
+        help: "treat every line as -exist",
+    },
+    ParamSpec {
+        name: "batch",
+        kind: ParamKind::Boolean,
+        accepts: Accepts::Any,
+        default: "false",
+        help: "pack requests into as few datagrams as fit (total time only)",
+    },
+];
 
-/// What a replay measured.
-#[derive(Debug, Default)]
-pub struct ReplayTimings {
-    /// Per-request latencies in ns, by command kind (per-command mode only).
-    pub latency_ns: Vec<(CommandKind, Vec<f64>)>,
-    pub total_ns: f64,
-    pub requests: usize,
-}
+impl ReplayKind for CommandKind {
+    const ALL: &'static [CommandKind] = &CommandKind::ALL;
 
-/// A command the kernel refused, with the file lines it came from.
-#[derive(Debug)]
-pub struct ReplayFailure {
-    pub lines: (usize, usize),
-    pub kind: CommandKind,
-    pub error: KernelError,
-}
-
-impl std::fmt::Display for ReplayFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (first, last) = self.lines;
-        if first == last {
-            write!(
-                f,
-                "line {first}: {} failed: {}",
-                self.kind.name(),
-                self.error
-            )
-        } else {
-            write!(
-                f,
-                "lines {first}-{last}: {} failed: {}",
-                self.kind.name(),
-                self.error
-            )
-        }
+    fn name(self) -> &'static str {
+        CommandKind::name(self)
     }
 }
 
-/// Encodes `lines` for `session` (asks the kernel for type revisions, outside any timing).
-pub fn encode(
-    session: &mut IpsetSession,
-    lines: &[RestoreLine],
-) -> Result<EncodedReplay, ReplayFailure> {
-    let mut requests = EncodedRequests::with_capacity(lines.len(), 96);
-    let mut origins = Vec::with_capacity(lines.len());
-    let mut i = 0;
-    while i < lines.len() {
-        let line = &lines[i];
-        let exist = if line.exist {
-            Exist::Ignore
-        } else {
-            Exist::Fail
-        };
-        let mut last_line = line.line;
-        match &line.command {
-            RestoreCommand::Create {
-                set,
-                set_type,
-                options,
-            } => {
-                let revision =
-                    session
-                        .revision(&set_type.name, options.family)
-                        .map_err(|error| ReplayFailure {
-                            lines: (line.line, line.line),
-                            kind: CommandKind::Create,
-                            error,
-                        })?;
-                requests.push(&mut session.socket, |w, seq| {
-                    message::create(
-                        w,
-                        seq,
-                        set,
-                        &set_type.name,
-                        revision,
-                        options,
-                        exist,
-                        Ack::Always,
-                    )
-                });
-            }
-            RestoreCommand::Add { set, .. } | RestoreCommand::Del { set, .. } => {
-                let command = if line.command.kind() == CommandKind::Add {
-                    Command::Add
-                } else {
-                    Command::Del
-                };
-                let run = coalescable_run(lines, i);
-                let elements: Vec<Element> = lines[i..i + run]
-                    .iter()
-                    .map(|l| element_of(&l.command).clone())
-                    .collect();
-                last_line = lines[i + run - 1].line;
-                requests.push(&mut session.socket, |w, seq| {
-                    message::add_or_del(
-                        w,
-                        seq,
-                        command,
-                        set,
-                        &elements,
-                        line.line as u32,
-                        exist,
-                        Ack::Always,
-                    )
-                });
-                i += run - 1;
-            }
-            RestoreCommand::Swap { first, second } => requests
-                .push(&mut session.socket, |w, seq| {
-                    message::swap(w, seq, first, second, Ack::Always)
-                }),
-            RestoreCommand::Rename { from, to } => requests.push(&mut session.socket, |w, seq| {
-                message::rename(w, seq, from, to, Ack::Always)
-            }),
-            RestoreCommand::Flush { set } => requests.push(&mut session.socket, |w, seq| {
-                message::flush(w, seq, set.as_deref(), Ack::Always)
-            }),
-            RestoreCommand::Destroy { set } => requests.push(&mut session.socket, |w, seq| {
-                message::destroy(w, seq, set.as_deref(), exist, Ack::Always)
-            }),
-        }
-        origins.push((line.command.kind(), (line.line, last_line)));
-        i += 1;
+impl ReplayFormat for IpsetRestore {
+    type Line = RestoreLine;
+    type Kind = CommandKind;
+    type Session = IpsetSession;
+
+    const TOOL: &'static str = "ipset";
+    const WORKLOAD: &'static str = "ipset.replay";
+    const SUMMARY: &'static str =
+        "replay an ipset restore file; latency per command kind and total";
+    const PARAMS: &'static [ParamSpec] = PARAMS;
+    const WORKS_UNPRIVILEGED: bool = true;
+    const KERNEL_MODULES: &'static [&'static str] = super::workloads::KERNEL_MODULES;
+    /// Any command a restore file may hold (`CommandKind`), by the kernel function that does it.
+    const ENTRY_POINTS: &'static [EntryPoint] = &[
+        EntryPoint::Function("ip_set_create"),
+        EntryPoint::Function("ip_set_uadd"),
+        EntryPoint::Function("ip_set_udel"),
+        EntryPoint::Function("ip_set_swap"),
+        EntryPoint::Function("ip_set_rename"),
+        EntryPoint::Function("ip_set_flush"),
+        EntryPoint::Function("ip_set_destroy"),
+    ];
+
+    fn available() -> std::result::Result<(), String> {
+        ipset_available()
     }
-    Ok(EncodedReplay { requests, origins })
+
+    fn check_options(params: &Params) -> std::result::Result<(), String> {
+        params.boolean("exist").map(drop)
+    }
+
+    fn parse(path: &Path, text: &str, params: &Params) -> Result<Vec<RestoreLine>> {
+        let exist = params.boolean("exist").map_err(KcanaryError::Usage)?;
+        restore_file::parse(path, text, exist)
+    }
+
+    fn open_session() -> Result<IpsetSession> {
+        IpsetSession::open().map_err(kernel("open nfnetlink socket"))
+    }
+
+    fn socket(session: &mut IpsetSession) -> &mut NetlinkSocket {
+        &mut session.socket
+    }
+
+    /// Asks the kernel for each created type's revision (untimed), then encodes.
+    fn encode(
+        session: &mut IpsetSession,
+        lines: &[RestoreLine],
+    ) -> std::result::Result<Encoded<CommandKind>, Refused<CommandKind>> {
+        let mut requests = Encoded::with_capacity(lines.len(), 96);
+        let mut i = 0;
+        while i < lines.len() {
+            let line = &lines[i];
+            let (kind, at) = (line.command.kind(), line.line);
+            let exist = if line.exist {
+                Exist::Ignore
+            } else {
+                Exist::Fail
+            };
+            match &line.command {
+                RestoreCommand::Create {
+                    set,
+                    set_type,
+                    options,
+                } => {
+                    let revision =
+                        session
+                            .revision(&set_type.name, options.family)
+                            .map_err(|error| Refused {
+                                line: at,
+                                kind,
+                                error,
+                            })?;
+                    requests.push(&mut session.socket, kind, at, |w, seq| {
+                        message::create(
+                            w,
+                            seq,
+                            set,
+                            &set_type.name,
+                            revision,
+                            options,
+                            exist,
+                            Ack::Always,
+                        )
+                    });
+                }
+                RestoreCommand::Add { set, .. } | RestoreCommand::Del { set, .. } => {
+                    let command = if kind == CommandKind::Add {
+                        Command::Add
+                    } else {
+                        Command::Del
+                    };
+                    let run = coalescable_run(lines, i);
+                    let elements: Vec<Element> = lines[i..i + run]
+                        .iter()
+                        .map(|l| element_of(&l.command).clone())
+                        .collect();
+                    requests.push(&mut session.socket, kind, at, |w, seq| {
+                        message::add_or_del(
+                            w,
+                            seq,
+                            command,
+                            set,
+                            &elements,
+                            at as u32,
+                            exist,
+                            Ack::Always,
+                        )
+                    });
+                    i += run - 1;
+                }
+                RestoreCommand::Swap { first, second } => {
+                    requests.push(&mut session.socket, kind, at, |w, seq| {
+                        message::swap(w, seq, first, second, Ack::Always)
+                    })
+                }
+                RestoreCommand::Rename { from, to } => {
+                    requests.push(&mut session.socket, kind, at, |w, seq| {
+                        message::rename(w, seq, from, to, Ack::Always)
+                    })
+                }
+                RestoreCommand::Flush { set } => {
+                    requests.push(&mut session.socket, kind, at, |w, seq| {
+                        message::flush(w, seq, set.as_deref(), Ack::Always)
+                    })
+                }
+                RestoreCommand::Destroy { set } => {
+                    requests.push(&mut session.socket, kind, at, |w, seq| {
+                        message::destroy(w, seq, set.as_deref(), exist, Ack::Always)
+                    })
+                }
+            }
+            i += 1;
+        }
+        Ok(requests)
+    }
 }
 
 /// How many lines from `start` can share one add/del message (same set, command and -exist).
@@ -178,63 +211,5 @@ fn element_of(command: &RestoreCommand) -> &Element {
     match command {
         RestoreCommand::Add { element, .. } | RestoreCommand::Del { element, .. } => element,
         _ => unreachable!("only add/del lines are coalesced"),
-    }
-}
-
-/// Sends an encoded replay and times it. Stops at the first failure (as `ipset restore`).
-pub fn run(
-    session: &mut IpsetSession,
-    replay: &EncodedReplay,
-    mode: ReplayMode,
-) -> Result<ReplayTimings, ReplayFailure> {
-    let failed = |failure: SendFailure| match failure {
-        SendFailure::Request { index, error } => {
-            let (kind, lines) = replay.origins[index];
-            ReplayFailure { lines, kind, error }
-        }
-        SendFailure::Socket(error) => {
-            let (kind, lines) = replay.origins[0];
-            ReplayFailure { lines, kind, error }
-        }
-    };
-    let requests = replay.origins.len();
-    match mode {
-        ReplayMode::Batched => {
-            let total_ns = replay
-                .requests
-                .try_batched(&mut session.socket)
-                .map_err(failed)?;
-            Ok(ReplayTimings {
-                latency_ns: Vec::new(),
-                total_ns,
-                requests,
-            })
-        }
-        ReplayMode::PerCommand => {
-            let started = std::time::Instant::now();
-            let latencies = replay
-                .requests
-                .try_one_by_one(&mut session.socket)
-                .map_err(failed)?;
-            let total_ns = started.elapsed().as_nanos() as f64;
-            // Grouped by kind after timing: the timed loop only filled one vector.
-            let latency_ns = CommandKind::ALL
-                .iter()
-                .map(|&kind| {
-                    let samples = replay
-                        .origins
-                        .iter()
-                        .zip(&latencies)
-                        .filter(|((k, _), _)| *k == kind);
-                    (kind, samples.map(|(_, &ns)| ns).collect::<Vec<f64>>())
-                })
-                .filter(|(_, samples)| !samples.is_empty())
-                .collect();
-            Ok(ReplayTimings {
-                latency_ns,
-                total_ns,
-                requests,
-            })
-        }
     }
 }

@@ -92,19 +92,6 @@ impl CommandKind {
             CommandKind::Destroy => "destroy",
         }
     }
-
-    /// The metric name under which this kind's per-request latency is reported.
-    pub fn latency_metric(self) -> &'static str {
-        match self {
-            CommandKind::Create => "create_ns",
-            CommandKind::Add => "add_ns",
-            CommandKind::Del => "del_ns",
-            CommandKind::Swap => "swap_ns",
-            CommandKind::Rename => "rename_ns",
-            CommandKind::Flush => "flush_ns",
-            CommandKind::Destroy => "destroy_ns",
-        }
-    }
 }
 
 /// A command with where it came from and whether `-exist` applies.

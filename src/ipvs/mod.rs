@@ -24,5 +24,5 @@ pub use message::{Destination, ForwardMethod, Protocol, Service, ServiceKey};
 pub static WORKLOADS: &[&dyn Workload] = &[
     &workloads::Services,
     &workloads::Estimator,
-    &replay::ReplayWorkload,
+    &crate::replay::ReplayWorkload::<replay::IpvsadmSave>::new(),
 ];

@@ -1,108 +1,100 @@
-//! `kcanary replay FILE` for `ipvsadm -S` files: every command sent in a fresh network
-//! namespace, timed one by one (latency per command kind) or in batches (total only).
-//! `kcanary replay` picks this path when [`save_file::looks_like_ipvsadm_save`] says so of
-//! the text it read once, and runs [`LoadedReplayWorkload`] on the lines parsed from it.
+//! The `ipvsadm -S` format as a [`ReplayFormat`]: one request per line; the engine in
+//! `crate::replay` sends and times them. Besides the per-kind latencies and the total, an IPVS
+//! replay reports how many commands it sent (`replay_commands`).
 
 use super::client::{ConnectError, IpvsClient};
 use super::request;
-use super::save_file::{self, COMMAND_KINDS, Command, SaveLine};
+use super::save_file::{self, Command, CommandKind, SaveLine};
 use crate::error::{KcanaryError, Result};
-use crate::isolate::netns::in_fresh_netns;
-use crate::netlink::MessageWriter;
-use crate::netlink::{EncodedRequests, SendFailure};
-use crate::probe::metric_name;
-use crate::workload::Measurement;
+use crate::netlink::{MessageWriter, NetlinkSocket};
+use crate::replay::{Encoded, Refused, ReplayFormat, ReplayKind, ReplayTimings};
+use crate::workload::{Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params};
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReplayOptions {
-    /// Send the file in as few datagrams as the socket allows; report only the total.
-    pub batch: bool,
-}
+/// An `ipvsadm -S` file (`ipvs.replay`).
+pub struct IpvsadmSave;
 
-/// Replays the file once in a fresh namespace. Metrics: `<kind>_ns` per command kind
-/// (one sample per command), `replay_total_ns`, `replay_commands`. A command the kernel
-/// refuses is a bad-input error naming FILE:LINE and the kernel's error name; a kernel without
-/// IPVS is an environment error.
-pub fn replay_save_file(path: &Path, options: &ReplayOptions) -> Result<Vec<Measurement>> {
-    replay_loaded(path, &save_file::load(path)?, options)
-}
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "file",
+        kind: ParamKind::Text,
+        accepts: Accepts::Any,
+        default: "\"\"",
+        help: "ipvsadm -S file to replay",
+    },
+    ParamSpec {
+        name: "batch",
+        kind: ParamKind::Boolean,
+        accepts: Accepts::Any,
+        default: "false",
+        help: "pack requests into as few datagrams as fit (total time only)",
+    },
+];
 
-/// [`replay_save_file`] for lines already parsed; `path` names them in errors.
-pub fn replay_loaded(
-    path: &Path,
-    lines: &[SaveLine],
-    options: &ReplayOptions,
-) -> Result<Vec<Measurement>> {
-    if lines.is_empty() {
-        return Err(KcanaryError::bad_input(
-            path,
-            None,
-            "no ipvsadm commands in the file",
-        ));
+impl ReplayKind for CommandKind {
+    const ALL: &'static [CommandKind] = &CommandKind::ALL;
+
+    fn name(self) -> &'static str {
+        CommandKind::name(self)
     }
-    let path = path.to_path_buf();
-    let lines = lines.to_vec();
-    let batch = options.batch;
-    in_fresh_netns(move || replay_lines(&path, &lines, batch))
 }
 
-fn replay_lines(path: &Path, lines: &[SaveLine], batch: bool) -> Result<Vec<Measurement>> {
-    let mut client = IpvsClient::connect().map_err(|e| match e {
-        ConnectError::NoIpvs => {
-            KcanaryError::Kernel("cannot replay an ipvsadm file: kernel has no IP_VS".into())
+impl ReplayFormat for IpvsadmSave {
+    type Line = SaveLine;
+    type Kind = CommandKind;
+    type Session = IpvsClient;
+
+    const TOOL: &'static str = "ipvsadm";
+    const WORKLOAD: &'static str = "ipvs.replay";
+    const SUMMARY: &'static str = "replay an ipvsadm -S file; latency per command kind and total";
+    const PARAMS: &'static [ParamSpec] = PARAMS;
+    const WORKS_UNPRIVILEGED: bool = false;
+    const KERNEL_MODULES: &'static [&'static str] = super::workloads::KERNEL_MODULES;
+    /// Every command of an `ipvsadm -S` file (services, real servers, clear, zero).
+    const ENTRY_POINTS: &'static [EntryPoint] = &[EntryPoint::Function("ip_vs_genl_set_cmd")];
+
+    fn available() -> std::result::Result<(), String> {
+        super::workloads::ipvs_available()
+    }
+
+    fn parse(path: &Path, text: &str, _params: &Params) -> Result<Vec<SaveLine>> {
+        save_file::parse(path, text)
+    }
+
+    fn open_session() -> Result<IpvsClient> {
+        IpvsClient::connect().map_err(|e| match e {
+            ConnectError::NoIpvs => {
+                KcanaryError::Kernel("cannot replay an ipvsadm file: kernel has no IP_VS".into())
+            }
+            other => other.into(),
+        })
+    }
+
+    fn socket(client: &mut IpvsClient) -> &mut NetlinkSocket {
+        client.socket()
+    }
+
+    fn encode(
+        client: &mut IpvsClient,
+        lines: &[SaveLine],
+    ) -> std::result::Result<Encoded<CommandKind>, Refused<CommandKind>> {
+        let family = client.family();
+        let mut requests = Encoded::with_capacity(lines.len(), 160);
+        for line in lines {
+            requests.push(client.socket(), line.command.kind(), line.line, |w, s| {
+                encode(w, family, s, &line.command)
+            });
         }
-        other => other.into(),
-    })?;
-    let family = client.family();
-    let mut encoded = EncodedRequests::with_capacity(lines.len(), 160);
-    for line in lines {
-        encoded.push(client.socket(), |w, s| encode(w, family, s, &line.command));
+        Ok(requests)
     }
-    // A request the kernel refused is the file's fault: name its line.
-    let failed = |failure: SendFailure| match failure {
-        SendFailure::Request { index, error } => {
-            let line = &lines[index];
-            KcanaryError::bad_input(
-                path,
-                Some(line.line),
-                format!("the kernel refused {}: {error}", line.command.kind()),
-            )
-        }
-        SendFailure::Socket(error) => KcanaryError::Kernel(format!("netlink: {error}")),
-    };
-    if batch {
-        let total_ns = encoded.try_batched(client.socket()).map_err(failed)?;
-        return Ok(vec![
-            Measurement::total_ns("replay_total_ns", total_ns),
-            commands(lines.len()),
-        ]);
-    }
-    let started = std::time::Instant::now();
-    let latencies_ns = encoded.try_one_by_one(client.socket()).map_err(failed)?;
-    let total_ns = started.elapsed().as_nanos() as f64;
-    let mut measurements = Vec::new();
-    for kind in COMMAND_KINDS {
-        let samples: Vec<f64> = lines
-            .iter()
-            .zip(&latencies_ns)
-            .filter(|(line, _)| line.command.kind() == kind)
-            .map(|(_, &ns)| ns)
-            .collect();
-        if !samples.is_empty() {
-            measurements.push(Measurement::latency_ns(
-                metric_name(&format!("{kind}_ns")),
-                samples,
-            ));
-        }
-    }
-    measurements.push(Measurement::total_ns("replay_total_ns", total_ns));
-    measurements.push(commands(lines.len()));
-    Ok(measurements)
-}
 
-fn commands(count: usize) -> Measurement {
-    Measurement::setting("replay_commands", "count", count as f64)
+    fn extra_measurements(timings: &ReplayTimings<CommandKind>) -> Vec<Measurement> {
+        vec![Measurement::setting(
+            "replay_commands",
+            "count",
+            timings.requests as f64,
+        )]
+    }
 }
 
 fn encode(writer: &mut MessageWriter, family: u16, sequence: u32, command: &Command) {
@@ -115,151 +107,5 @@ fn encode(writer: &mut MessageWriter, family: u16, sequence: u32, command: &Comm
         Command::DeleteServer(k, d) => request::del_dest(writer, family, sequence, k, d),
         Command::Clear => request::flush(writer, family, sequence),
         Command::Zero(k) => request::zero(writer, family, sequence, k.as_ref()),
-    }
-}
-
-/// `ipvs.replay`'s parameters, read once.
-struct ReplayConfig {
-    /// Empty by default: a scenario must name one (checked when it runs).
-    file: std::path::PathBuf,
-    batch: bool,
-}
-
-impl ReplayConfig {
-    fn from_params(params: &crate::workload::Params) -> Result<ReplayConfig, String> {
-        Ok(ReplayConfig {
-            file: params.text("file")?.into(),
-            batch: params.boolean("batch")?,
-        })
-    }
-}
-
-/// Every command of an `ipvsadm -S` file (services, real servers, clear, zero).
-const REPLAY_ENTRY_POINTS: &[crate::workload::EntryPoint] =
-    &[crate::workload::EntryPoint::Function("ip_vs_genl_set_cmd")];
-
-/// `ipvs.replay`: the same replay as a workload, so `kcanary replay` (or a scenario) can run it
-/// through the runner with repetitions, like `ipset.replay`.
-pub struct ReplayWorkload;
-
-const REPLAY_PARAMS: &[crate::workload::ParamSpec] = &[
-    crate::workload::ParamSpec {
-        name: "file",
-        kind: crate::workload::ParamKind::Text,
-        accepts: crate::workload::Accepts::Any,
-        default: "\"\"",
-        help: "ipvsadm -S file to replay",
-    },
-    crate::workload::ParamSpec {
-        name: "batch",
-        kind: crate::workload::ParamKind::Boolean,
-        accepts: crate::workload::Accepts::Any,
-        default: "false",
-        help: "pack requests into as few datagrams as fit (total time only)",
-    },
-];
-
-impl crate::workload::Workload for ReplayWorkload {
-    fn name(&self) -> &'static str {
-        "ipvs.replay"
-    }
-
-    fn summary(&self) -> &'static str {
-        "replay an ipvsadm -S file; latency per command kind and total"
-    }
-
-    fn params(&self) -> &'static [crate::workload::ParamSpec] {
-        REPLAY_PARAMS
-    }
-
-    fn check(&self, params: &crate::workload::Params) -> std::result::Result<(), String> {
-        ReplayConfig::from_params(params).map(drop)
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        super::workloads::ipvs_available()
-    }
-
-    fn kernel_modules(&self) -> &'static [&'static str] {
-        super::workloads::KERNEL_MODULES
-    }
-
-    fn entry_points(&self) -> &'static [crate::workload::EntryPoint] {
-        REPLAY_ENTRY_POINTS
-    }
-
-    fn run(
-        &self,
-        params: &crate::workload::Params,
-        ctx: &crate::workload::RepetitionContext,
-    ) -> Result<Vec<Measurement>> {
-        let config = ReplayConfig::from_params(params).map_err(KcanaryError::Usage)?;
-        let path = config.file.as_path();
-        if path.as_os_str().is_empty() {
-            return Err(KcanaryError::Usage(
-                "ipvs.replay needs the parameter file = \"PATH\"".into(),
-            ));
-        }
-        ctx.progress.start("replaying", 1);
-        let result = replay_save_file(
-            path,
-            &ReplayOptions {
-                batch: config.batch,
-            },
-        );
-        ctx.progress.finish();
-        result
-    }
-}
-
-/// `ipvs.replay` on lines parsed once by the caller, for input that cannot be read twice
-/// (a pipe, a FIFO, stdin). Parameters as [`ReplayWorkload`]; `file` is ignored.
-pub struct LoadedReplayWorkload {
-    pub path: std::path::PathBuf,
-    pub lines: Vec<SaveLine>,
-}
-
-impl crate::workload::Workload for LoadedReplayWorkload {
-    fn name(&self) -> &'static str {
-        ReplayWorkload.name()
-    }
-
-    fn summary(&self) -> &'static str {
-        ReplayWorkload.summary()
-    }
-
-    fn params(&self) -> &'static [crate::workload::ParamSpec] {
-        REPLAY_PARAMS
-    }
-
-    fn check(&self, params: &crate::workload::Params) -> std::result::Result<(), String> {
-        ReplayWorkload.check(params)
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        ReplayWorkload.available()
-    }
-
-    fn kernel_modules(&self) -> &'static [&'static str] {
-        ReplayWorkload.kernel_modules()
-    }
-
-    fn entry_points(&self) -> &'static [crate::workload::EntryPoint] {
-        ReplayWorkload.entry_points()
-    }
-
-    fn run(
-        &self,
-        params: &crate::workload::Params,
-        ctx: &crate::workload::RepetitionContext,
-    ) -> Result<Vec<Measurement>> {
-        let config = ReplayConfig::from_params(params).map_err(KcanaryError::Usage)?;
-        ctx.progress.start("replaying", 1);
-        let options = ReplayOptions {
-            batch: config.batch,
-        };
-        let result = replay_loaded(&self.path, &self.lines, &options);
-        ctx.progress.finish();
-        result
     }
 }

@@ -29,30 +29,60 @@ pub enum Command {
     Zero(Option<ServiceKey>),
 }
 
-/// The kinds of command, in the order reports list them.
-pub const COMMAND_KINDS: [&str; 8] = [
-    "add_service",
-    "edit_service",
-    "delete_service",
-    "add_server",
-    "edit_server",
-    "delete_server",
-    "clear",
-    "zero",
-];
-
 impl Command {
-    /// The kind, as used in metric names (one of `COMMAND_KINDS`).
-    pub fn kind(&self) -> &'static str {
+    /// The kind, by which replay groups latencies.
+    pub fn kind(&self) -> CommandKind {
         match self {
-            Command::AddService(_) => COMMAND_KINDS[0],
-            Command::EditService(_) => COMMAND_KINDS[1],
-            Command::DeleteService(_) => COMMAND_KINDS[2],
-            Command::AddServer(..) => COMMAND_KINDS[3],
-            Command::EditServer(..) => COMMAND_KINDS[4],
-            Command::DeleteServer(..) => COMMAND_KINDS[5],
-            Command::Clear => COMMAND_KINDS[6],
-            Command::Zero(_) => COMMAND_KINDS[7],
+            Command::AddService(_) => CommandKind::AddService,
+            Command::EditService(_) => CommandKind::EditService,
+            Command::DeleteService(_) => CommandKind::DeleteService,
+            Command::AddServer(..) => CommandKind::AddServer,
+            Command::EditServer(..) => CommandKind::EditServer,
+            Command::DeleteServer(..) => CommandKind::DeleteServer,
+            Command::Clear => CommandKind::Clear,
+            Command::Zero(_) => CommandKind::Zero,
+        }
+    }
+}
+
+/// What a line asks for, before its options are read: what the parser dispatches on and what
+/// replay groups latencies by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CommandKind {
+    AddService,
+    EditService,
+    DeleteService,
+    AddServer,
+    EditServer,
+    DeleteServer,
+    Clear,
+    Zero,
+}
+
+impl CommandKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [CommandKind; 8] = [
+        CommandKind::AddService,
+        CommandKind::EditService,
+        CommandKind::DeleteService,
+        CommandKind::AddServer,
+        CommandKind::EditServer,
+        CommandKind::DeleteServer,
+        CommandKind::Clear,
+        CommandKind::Zero,
+    ];
+
+    /// As in metric names (`add_service_ns`) and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandKind::AddService => "add_service",
+            CommandKind::EditService => "edit_service",
+            CommandKind::DeleteService => "delete_service",
+            CommandKind::AddServer => "add_server",
+            CommandKind::EditServer => "edit_server",
+            CommandKind::DeleteServer => "delete_server",
+            CommandKind::Clear => "clear",
+            CommandKind::Zero => "zero",
         }
     }
 }
@@ -121,28 +151,16 @@ fn is_service_option(word: &str) -> bool {
     )
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    AddService,
-    EditService,
-    DeleteService,
-    AddServer,
-    EditServer,
-    DeleteServer,
-    Clear,
-    Zero,
-}
-
-fn command_kind(word: &str) -> Option<Kind> {
+fn command_kind(word: &str) -> Option<CommandKind> {
     Some(match word {
-        "-A" | "--add-service" => Kind::AddService,
-        "-E" | "--edit-service" => Kind::EditService,
-        "-D" | "--delete-service" => Kind::DeleteService,
-        "-a" | "--add-server" => Kind::AddServer,
-        "-e" | "--edit-server" => Kind::EditServer,
-        "-d" | "--delete-server" => Kind::DeleteServer,
-        "-C" | "--clear" => Kind::Clear,
-        "-Z" | "--zero" => Kind::Zero,
+        "-A" | "--add-service" => CommandKind::AddService,
+        "-E" | "--edit-service" => CommandKind::EditService,
+        "-D" | "--delete-service" => CommandKind::DeleteService,
+        "-a" | "--add-server" => CommandKind::AddServer,
+        "-e" | "--edit-server" => CommandKind::EditServer,
+        "-d" | "--delete-server" => CommandKind::DeleteServer,
+        "-C" | "--clear" => CommandKind::Clear,
+        "-Z" | "--zero" => CommandKind::Zero,
         _ => return None,
     })
 }
@@ -220,8 +238,8 @@ fn parse_line(content: &str) -> std::result::Result<Command, String> {
     build(kind, o, first)
 }
 
-fn build(kind: Kind, o: Options, command: &str) -> std::result::Result<Command, String> {
-    if kind == Kind::Clear {
+fn build(kind: CommandKind, o: Options, command: &str) -> std::result::Result<Command, String> {
+    if kind == CommandKind::Clear {
         return if o.service.is_some() {
             Err("-C takes no service".into())
         } else {
@@ -232,22 +250,22 @@ fn build(kind: Kind, o: Options, command: &str) -> std::result::Result<Command, 
         Some((protocol, text)) => Some(service_key(*protocol, text, o.ipv6_mark)?),
         None => None,
     };
-    if kind == Kind::Zero {
+    if kind == CommandKind::Zero {
         return Ok(Command::Zero(key));
     }
     let key = key.ok_or_else(|| {
         format!("{command} needs a service: -t ADDRESS:PORT, -u ADDRESS:PORT or -f MARK")
     })?;
     match kind {
-        Kind::AddService | Kind::EditService => {
+        CommandKind::AddService | CommandKind::EditService => {
             let service = service(key, &o)?;
-            Ok(if kind == Kind::AddService {
+            Ok(if kind == CommandKind::AddService {
                 Command::AddService(service)
             } else {
                 Command::EditService(service)
             })
         }
-        Kind::DeleteService => Ok(Command::DeleteService(key)),
+        CommandKind::DeleteService => Ok(Command::DeleteService(key)),
         _ => {
             let text = o
                 .server
@@ -256,8 +274,10 @@ fn build(kind: Kind, o: Options, command: &str) -> std::result::Result<Command, 
             let mut destination = destination(&key, text, &o)?;
             // Like ipvsadm: direct routing and tunnels cannot map ports, so when adding or
             // editing such a real server of an address service, its port is the service's.
-            if let (Kind::AddServer | Kind::EditServer, ServiceKey::Address { port, .. }) =
-                (kind, &key)
+            if let (
+                CommandKind::AddServer | CommandKind::EditServer,
+                ServiceKey::Address { port, .. },
+            ) = (kind, &key)
                 && matches!(
                     destination.forward,
                     ForwardMethod::DirectRoute | ForwardMethod::Tunnel
@@ -266,8 +286,8 @@ fn build(kind: Kind, o: Options, command: &str) -> std::result::Result<Command, 
                 destination.port = *port;
             }
             Ok(match kind {
-                Kind::AddServer => Command::AddServer(key, destination),
-                Kind::EditServer => Command::EditServer(key, destination),
+                CommandKind::AddServer => Command::AddServer(key, destination),
+                CommandKind::EditServer => Command::EditServer(key, destination),
                 _ => Command::DeleteServer(key, destination),
             })
         }

@@ -202,7 +202,9 @@ impl Workload for DyingMemcgs {
 
     /// None: memory cgroups are built in wherever they exist.
     fn kernel_modules(&self) -> &'static [&'static str] {
-        &[]
+        // Memory cgroups are always built in; the optional latency probe (`probe_seconds`)
+        // runs over a veth pair, a module on most distribution kernels.
+        crate::probe::KERNEL_MODULES
     }
 
     fn entry_points(&self) -> &'static [EntryPoint] {

@@ -131,7 +131,7 @@ impl ProbeSettings {
             &timer.overshoot,
         ));
         measurements.push(Measurement::setting(
-            metric_name(&format!("{prefix}probe_cpu")),
+            format!("{prefix}probe_cpu"),
             "cpu",
             self.cpu as f64,
         ));
@@ -142,12 +142,7 @@ impl ProbeSettings {
 /// p50, p99, p99.9, max, sample count and counts above `THRESHOLDS_NS`, one value each.
 pub fn distribution_measurements(name: &str, distribution: &Distribution) -> Vec<Measurement> {
     let value = |suffix: &str, v: u64| {
-        Measurement::count(
-            metric_name(&format!("{name}.{suffix}")),
-            "ns",
-            Better::Lower,
-            v as f64,
-        )
+        Measurement::count(format!("{name}.{suffix}"), "ns", Better::Lower, v as f64)
     };
     let mut out = vec![
         value("p50_ns", distribution.percentile(0.50)),
@@ -155,7 +150,7 @@ pub fn distribution_measurements(name: &str, distribution: &Distribution) -> Vec
         value("p999_ns", distribution.percentile(0.999)),
         value("max_ns", distribution.max()),
         Measurement::count(
-            metric_name(&format!("{name}.samples")),
+            format!("{name}.samples"),
             "count",
             Better::Higher,
             distribution.count() as f64,
@@ -163,27 +158,9 @@ pub fn distribution_measurements(name: &str, distribution: &Distribution) -> Vec
     ];
     for (threshold, label) in THRESHOLDS_NS {
         out.push(Measurement::events(
-            metric_name(&format!("{name}.{label}")),
+            format!("{name}.{label}"),
             distribution.count_above(threshold) as f64,
         ));
     }
     out
-}
-
-/// Metric names are `&'static str`; probe names are built from a prefix, so intern them (a
-/// few dozen distinct names per process, allocated once each, never in a timed region).
-pub fn metric_name(name: &str) -> &'static str {
-    use std::collections::BTreeSet;
-    use std::sync::{Mutex, OnceLock};
-    static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(|| Mutex::new(BTreeSet::new()))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(existing) = names.get(name) {
-        return existing;
-    }
-    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
-    names.insert(leaked);
-    leaked
 }

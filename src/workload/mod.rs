@@ -10,11 +10,14 @@ pub mod params;
 use crate::error::Result;
 use crate::results::{Better, MetricRole, SampleKind};
 pub use params::{Accepts, ParamKind, ParamSpec, Params};
+use std::borrow::Cow;
 
 /// Samples of one metric from one repetition.
 #[derive(Debug, Clone)]
 pub struct Measurement {
-    pub metric: &'static str,
+    /// Fixed for most workloads; built at run time where the name depends on a prefix or a
+    /// file's command kinds (owned then: nothing is leaked to make it `'static`).
+    pub metric: Cow<'static, str>,
     pub unit: &'static str,
     pub better: Better,
     pub kind: SampleKind,
@@ -24,9 +27,9 @@ pub struct Measurement {
 
 impl Measurement {
     /// Per-operation latencies in nanoseconds (lower is better).
-    pub fn latency_ns(metric: &'static str, samples: Vec<f64>) -> Measurement {
+    pub fn latency_ns(metric: impl Into<Cow<'static, str>>, samples: Vec<f64>) -> Measurement {
         Measurement {
-            metric,
+            metric: metric.into(),
             unit: "ns",
             better: Better::Lower,
             kind: SampleKind::PerOperation,
@@ -36,9 +39,9 @@ impl Measurement {
     }
 
     /// One total per repetition, in nanoseconds (lower is better).
-    pub fn total_ns(metric: &'static str, total_ns: f64) -> Measurement {
+    pub fn total_ns(metric: impl Into<Cow<'static, str>>, total_ns: f64) -> Measurement {
         Measurement {
-            metric,
+            metric: metric.into(),
             unit: "ns",
             better: Better::Lower,
             kind: SampleKind::PerRepetition,
@@ -50,13 +53,13 @@ impl Measurement {
     /// One count or rate per repetition judged as performance (e.g. cgroups built per second);
     /// direction chosen by the caller.
     pub fn count(
-        metric: &'static str,
+        metric: impl Into<Cow<'static, str>>,
         unit: &'static str,
         better: Better,
         value: f64,
     ) -> Measurement {
         Measurement {
-            metric,
+            metric: metric.into(),
             unit,
             better,
             kind: SampleKind::PerRepetition,
@@ -67,7 +70,7 @@ impl Measurement {
 
     /// How often a rare, bad event happened in one repetition (probe samples over 10 ms,
     /// cgroups left behind); lower is better, and 0 is the usual baseline.
-    pub fn events(metric: &'static str, count: f64) -> Measurement {
+    pub fn events(metric: impl Into<Cow<'static, str>>, count: f64) -> Measurement {
         Measurement {
             role: MetricRole::EventCount,
             ..Measurement::count(metric, "count", Better::Lower, count)
@@ -76,7 +79,11 @@ impl Measurement {
 
     /// A setting or descriptor kept for context (the probe's CPU, a sysctl): the gate shows a
     /// difference as a warning and never gives it a verdict.
-    pub fn setting(metric: &'static str, unit: &'static str, value: f64) -> Measurement {
+    pub fn setting(
+        metric: impl Into<Cow<'static, str>>,
+        unit: &'static str,
+        value: f64,
+    ) -> Measurement {
         Measurement {
             role: MetricRole::Setting,
             ..Measurement::count(metric, unit, Better::Lower, value)

@@ -2,12 +2,12 @@
 //! created, swapped and TMP flushed, per set) replayed the way `ipset restore -exist` runs it.
 //! The first sync creates every set; the following ones are the steady state a node repeats.
 
-use super::replay::{measurements, replay_lines};
 use super::{in_namespace, kernel};
 use crate::error::{KcanaryError, Result};
 use crate::ipset::kube_router;
-use crate::ipset::replay::ReplayMode;
+use crate::ipset::replay::IpsetRestore;
 use crate::ipset::restore_file;
+use crate::replay::{ReplayMode, replay_in_session};
 use crate::workload::{
     Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
@@ -94,13 +94,19 @@ impl Workload for KubeRouterSync {
         let lines = restore_file::parse(source, &kube_router::sync_file(sets, entries), true)?;
         ctx.progress.start("kube-router syncs", cycles as u64);
         let result = in_namespace(|session| {
-            let first = replay_lines(session, source, &lines, ReplayMode::PerCommand)?;
+            let first =
+                replay_in_session::<IpsetRestore>(session, source, &lines, ReplayMode::PerCommand)?;
             let mut out = vec![Measurement::total_ns("sync_first_total_ns", first.total_ns)];
             ctx.progress.set(1);
             let mut steady: Vec<Measurement> = Vec::new();
             for cycle in 1..cycles {
-                let timings = replay_lines(session, source, &lines, ReplayMode::PerCommand)?;
-                merge(&mut steady, measurements(&timings, "sync_steady_total_ns"));
+                let timings = replay_in_session::<IpsetRestore>(
+                    session,
+                    source,
+                    &lines,
+                    ReplayMode::PerCommand,
+                )?;
+                merge(&mut steady, timings.measurements("sync_steady_total_ns"));
                 ctx.progress.set(cycle as u64 + 1);
             }
             for m in &mut steady {

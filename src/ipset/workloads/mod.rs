@@ -47,7 +47,6 @@ mod flush_destroy;
 mod kube_router_sync;
 mod list;
 mod name_lookup;
-mod replay;
 pub mod swap_storm;
 
 use super::client::IpsetSession;
@@ -57,8 +56,6 @@ use crate::netlink::KernelError;
 use crate::workload::Workload;
 use std::sync::OnceLock;
 
-pub use replay::{LoadedReplayWorkload, ReplayWorkload, replay_lines};
-
 pub static ALL: &[&dyn Workload] = &[
     &create::CreateSets,
     &swap_storm::SwapStorm,
@@ -66,7 +63,7 @@ pub static ALL: &[&dyn Workload] = &[
     &list::ListDump,
     &name_lookup::NameLookup,
     &kube_router_sync::KubeRouterSync,
-    &replay::ReplayWorkload,
+    &crate::replay::ReplayWorkload::<crate::ipset::replay::IpsetRestore>::new(),
 ];
 
 /// The ipset core and every set type (each type is a module of its own, `ip_set_hash_ip`, ...).

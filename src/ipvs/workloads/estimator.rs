@@ -7,7 +7,7 @@ use crate::ipvs::table::{self, TABLE_PARAMS, TableConfig, TableEntry};
 use crate::ipvs::timed::{describe_table_request, encode_table};
 use crate::ipvs::{sysctl, verify};
 use crate::isolate::netns::in_fresh_netns;
-use crate::probe::{PROBE_PARAMS, ProbeConfig, ProbeSettings, cpu, metric_name};
+use crate::probe::{PROBE_PARAMS, ProbeConfig, ProbeSettings, cpu};
 use crate::workload::{
     Accepts, EntryPoint, Measurement, ParamKind, ParamSpec, Params, RepetitionContext, Workload,
 };
@@ -186,7 +186,7 @@ fn estimator_repetition(
 fn estimator_settings(prefix: &str) -> Vec<Measurement> {
     let mut out = Vec::new();
     let setting = |name: &str, value: f64| {
-        Measurement::setting(metric_name(&format!("{prefix}{name}")), "value", value)
+        Measurement::setting(format!("{prefix}{name}"), "value", value)
     };
     if let Some(v) = sysctl::read(sysctl::RUN_ESTIMATION).and_then(|v| v.parse::<f64>().ok()) {
         out.push(setting("run_estimation", v));

@@ -4,7 +4,7 @@
 //! - `ipvs.estimator` (`estimator.rs`): the data-plane symptom, latency probes beside N idle
 //!   services with the rate estimator on and off.
 //!
-//! (`ipvs.replay` lives with the replay code in `ipvs/replay.rs`.)
+//! (`ipvs.replay` is the replay engine's workload over the format in `ipvs/replay.rs`.)
 
 mod estimator;
 mod services;

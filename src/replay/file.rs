@@ -1,0 +1,82 @@
+//! `kcanary replay FILE`: read the file once, detect its format, parse it (a bad line is
+//! reported before anything runs) and replay it through the runner, so repetitions and the
+//! results file work as for `kcanary run`.
+
+use super::workload::{LoadedReplay, default_params, load};
+use super::{FileFormat, ReplayFormat};
+use crate::error::{KcanaryError, Result};
+use crate::ipset::replay::IpsetRestore;
+use crate::ipvs::replay::IpvsadmSave;
+use crate::isolate::privileges;
+use crate::results::RunResults;
+use crate::runner::{RunHooks, run_scenarios};
+use crate::scenario::Scenario;
+use crate::workload::Workload;
+use crate::workload::params::ParamValue;
+use std::path::PathBuf;
+
+/// What `kcanary replay` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ReplayRequest {
+    /// The file; `-` is standard input.
+    pub file: PathBuf,
+    /// Every line as if `-exist` were given (ipset files only).
+    pub exist: bool,
+    /// Send in as few datagrams as fit; report only the total.
+    pub batch: bool,
+    /// Replays, each in a fresh namespace.
+    pub repetitions: usize,
+}
+
+/// Replays `request.file` in whichever format it is in and returns the run's results (a
+/// scenario that could not run here is in `skipped`). Meant for once per process: the parsed
+/// file is leaked, because a scenario holds a `&'static` workload.
+pub fn replay_file(request: &ReplayRequest, hooks: &RunHooks) -> Result<RunResults> {
+    crate::scenario::check_repetitions("--repetitions", request.repetitions)
+        .map_err(KcanaryError::Usage)?;
+    // Read once: a pipe, a FIFO or stdin gives its bytes only once, and detection and parsing
+    // both need them.
+    let text = crate::text_input::read_text_once(&request.file)?;
+    match FileFormat::detect(&text) {
+        FileFormat::IpsetRestore => replay_as::<IpsetRestore>(request, &text, hooks),
+        FileFormat::IpvsadmSave if request.exist => Err(KcanaryError::Usage(
+            "--exist is an ipset option; this is an ipvsadm -S file".into(),
+        )),
+        FileFormat::IpvsadmSave => replay_as::<IpvsadmSave>(request, &text, hooks),
+    }
+}
+
+fn replay_as<F: ReplayFormat>(
+    request: &ReplayRequest,
+    text: &str,
+    hooks: &RunHooks,
+) -> Result<RunResults> {
+    let mut params = default_params::<F>();
+    params.set("file", ParamValue::Text(request.file.display().to_string()));
+    params.set("batch", ParamValue::Boolean(request.batch));
+    if request.exist {
+        params.set("exist", ParamValue::Boolean(true));
+    }
+    let lines = load::<F>(&request.file, text, &params)?;
+    if F::WORKS_UNPRIVILEGED && !privileges::is_root() {
+        privileges::enter_user_namespace()?;
+    }
+    // A scenario holds a `&'static` workload; `kcanary replay` makes one and exits.
+    let workload: &'static dyn Workload = Box::leak(Box::new(LoadedReplay::<F> {
+        path: request.file.clone(),
+        lines,
+    }));
+    let scenario = Scenario {
+        name: format!("replay:{}", request.file.display()),
+        description: String::new(),
+        workload,
+        params,
+        repetitions: request.repetitions,
+        warmup: 0,
+        threshold: None,
+        metric_thresholds: Default::default(),
+        tags: Vec::new(),
+        source: request.file.clone(),
+    };
+    run_scenarios(&[scenario], "host", hooks)
+}

@@ -1,0 +1,185 @@
+//! A format replayed through the runner: `ipset.replay` and `ipvs.replay` are
+//! [`ReplayWorkload`]s of their format; [`LoadedReplay`] is the same on lines parsed once.
+
+use super::ReplayFormat;
+use super::engine::{ReplayMode, replay_in_session};
+use crate::error::{KcanaryError, Result};
+use crate::isolate::netns::in_fresh_netns;
+use crate::workload::{EntryPoint, Measurement, ParamSpec, Params, RepetitionContext, Workload};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+/// Parses `text` in format `F` and refuses a file without a single command (it would replay
+/// nothing and look like a success).
+pub fn load<F: ReplayFormat>(path: &Path, text: &str, params: &Params) -> Result<Vec<F::Line>> {
+    let lines = F::parse(path, text, params)?;
+    if lines.is_empty() {
+        return Err(KcanaryError::bad_input(
+            path,
+            None,
+            format!("no {} commands in the file", F::TOOL),
+        ));
+    }
+    Ok(lines)
+}
+
+/// Reads `path` once, parses it with `F`'s default parameters and replays it once in a fresh
+/// network namespace: the replay as a plain function, outside the runner.
+pub fn replay_once<F: ReplayFormat>(path: &Path, mode: ReplayMode) -> Result<Vec<Measurement>> {
+    let params = default_params::<F>();
+    let lines = load::<F>(path, &crate::text_input::read_text_once(path)?, &params)?;
+    replay_in_fresh_netns::<F>(path, &lines, mode)
+}
+
+pub(super) fn default_params<F: ReplayFormat>() -> Params {
+    Params::resolve(F::PARAMS, &toml::Table::new()).expect("a format's defaults are valid")
+}
+
+/// One repetition: a fresh namespace, a session, the replay. Metrics: `<kind>_ns` per command
+/// kind (per-command mode), `replay_total_ns`, and what the format adds.
+fn replay_in_fresh_netns<F: ReplayFormat>(
+    path: &Path,
+    lines: &[F::Line],
+    mode: ReplayMode,
+) -> Result<Vec<Measurement>> {
+    in_fresh_netns(|| {
+        let mut session = F::open_session()?;
+        let timings = replay_in_session::<F>(&mut session, path, lines, mode)?;
+        let mut out = timings.measurements("replay_total_ns");
+        out.extend(F::extra_measurements(&timings));
+        Ok(out)
+    })
+}
+
+/// The parameters every replay workload has, read once.
+struct ReplayConfig {
+    /// Empty by default: a scenario must name one (checked when it runs).
+    file: PathBuf,
+    batch: bool,
+}
+
+impl ReplayConfig {
+    fn from_params<F: ReplayFormat>(params: &Params) -> std::result::Result<ReplayConfig, String> {
+        F::check_options(params)?;
+        Ok(ReplayConfig {
+            file: PathBuf::from(params.text("file")?),
+            batch: params.boolean("batch")?,
+        })
+    }
+}
+
+fn run_repetition<F: ReplayFormat>(
+    path: &Path,
+    lines: &[F::Line],
+    params: &Params,
+    ctx: &RepetitionContext,
+) -> Result<Vec<Measurement>> {
+    let config = ReplayConfig::from_params::<F>(params).map_err(KcanaryError::Usage)?;
+    ctx.progress.start("replaying", lines.len() as u64);
+    let mode = ReplayMode::batched_if(config.batch);
+    let result = replay_in_fresh_netns::<F>(path, lines, mode);
+    ctx.progress.finish();
+    result
+}
+
+/// Replays the file named by the `file` parameter, read and parsed every repetition.
+pub struct ReplayWorkload<F>(PhantomData<fn() -> F>);
+
+impl<F> ReplayWorkload<F> {
+    /// `const`, so a registry's `static` list can hold one.
+    pub const fn new() -> ReplayWorkload<F> {
+        ReplayWorkload(PhantomData)
+    }
+}
+
+impl<F> Default for ReplayWorkload<F> {
+    fn default() -> ReplayWorkload<F> {
+        ReplayWorkload::new()
+    }
+}
+
+impl<F: ReplayFormat> Workload for ReplayWorkload<F> {
+    fn name(&self) -> &'static str {
+        F::WORKLOAD
+    }
+
+    fn summary(&self) -> &'static str {
+        F::SUMMARY
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        F::PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        F::available()
+    }
+
+    fn check(&self, params: &Params) -> std::result::Result<(), String> {
+        ReplayConfig::from_params::<F>(params).map(drop)
+    }
+
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        F::KERNEL_MODULES
+    }
+
+    fn entry_points(&self) -> &'static [EntryPoint] {
+        F::ENTRY_POINTS
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let path = ReplayConfig::from_params::<F>(params)
+            .map_err(KcanaryError::Usage)?
+            .file;
+        if path.as_os_str().is_empty() {
+            return Err(KcanaryError::Usage(format!(
+                "{} needs the parameter file = \"PATH\"",
+                F::WORKLOAD
+            )));
+        }
+        let lines = load::<F>(&path, &crate::text_input::read_text_once(&path)?, params)?;
+        run_repetition::<F>(&path, &lines, params, ctx)
+    }
+}
+
+/// [`ReplayWorkload`] on lines parsed once by the caller, for input that cannot be read twice
+/// (a pipe, a FIFO, stdin). Same parameters; `file` and the parsing options are ignored (they
+/// were applied when parsing).
+pub struct LoadedReplay<F: ReplayFormat> {
+    pub path: PathBuf,
+    pub lines: Vec<F::Line>,
+}
+
+impl<F: ReplayFormat> Workload for LoadedReplay<F> {
+    fn name(&self) -> &'static str {
+        F::WORKLOAD
+    }
+
+    fn summary(&self) -> &'static str {
+        F::SUMMARY
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        F::PARAMS
+    }
+
+    fn available(&self) -> std::result::Result<(), String> {
+        F::available()
+    }
+
+    fn check(&self, params: &Params) -> std::result::Result<(), String> {
+        ReplayConfig::from_params::<F>(params).map(drop)
+    }
+
+    fn kernel_modules(&self) -> &'static [&'static str] {
+        F::KERNEL_MODULES
+    }
+
+    fn entry_points(&self) -> &'static [EntryPoint] {
+        F::ENTRY_POINTS
+    }
+
+    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        run_repetition::<F>(&self.path, &self.lines, params, ctx)
+    }
+}
