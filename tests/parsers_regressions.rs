@@ -2,6 +2,8 @@
 //! with the reader's expected answer (the fuzz run does not persist failures: these are
 //! its regression cases, with names that say what went wrong).
 
+mod common;
+
 /// The JSON and TOML readers used `read_to_string`: invalid UTF-8 was "cannot read: stream
 /// did not contain valid UTF-8", naming no line.
 #[test]
@@ -62,4 +64,36 @@ fn json_and_toml_readers_stop_at_the_size_limit() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+/// `repetition_sizes` that add up to the number of samples only by wrapping around
+/// (`u64::MAX` plus 2 is 1 in a release build) passed validation, and slicing the samples by
+/// them panicked; in a debug build, adding them did.
+#[test]
+fn repetition_sizes_that_overflow_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wrapped.json");
+    let mut run = serde_json::to_value(common::run(
+        "6.1.0",
+        vec![common::metric(
+            "swap_ns",
+            kcanary::results::Better::Lower,
+            vec![5.0],
+            1,
+        )],
+    ))
+    .unwrap();
+    run["results"][0]["repetition_sizes"] = serde_json::json!([u64::MAX, 2]);
+    std::fs::write(&path, run.to_string()).unwrap();
+    let error = kcanary::gate::load_evidence(&path)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "{}: synthetic/swap_ns: repetition_sizes",
+            path.display()
+        )),
+        "{error}"
+    );
 }
