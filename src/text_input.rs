@@ -26,16 +26,31 @@ const UTF8_BOM: &str = "\u{feff}";
 /// as UTF-8 with a leading byte-order mark dropped. Errors name the file (and the line for an
 /// over-long one) and are bad input.
 pub fn read_text_once(path: &Path) -> Result<String> {
+    read_file(path, MAX_LINE_BYTES)
+}
+
+/// [`read_text_once`] without the line limit, for JSON and TOML documents (criterion writes
+/// a whole sample file on one line). Still bounded: `kcanary compare /dev/zero x` fails at
+/// [`MAX_INPUT_BYTES`] instead of growing memory until the allocator aborts.
+pub fn read_document_once(path: &Path) -> Result<String> {
+    read_file(path, usize::MAX)
+}
+
+fn read_file(path: &Path, max_line: usize) -> Result<String> {
     let bad = |line: Option<usize>, message: String| KcanaryError::bad_input(path, line, message);
     if path.as_os_str() == STDIN_PATH {
-        return read_bounded(std::io::stdin().lock(), path);
+        return read_limited(std::io::stdin().lock(), path, max_line);
     }
     let file = std::fs::File::open(path).map_err(|e| bad(None, format!("cannot read: {e}")))?;
-    read_bounded(file, path)
+    read_limited(file, path, max_line)
 }
 
 /// The reading behind [`read_text_once`], for any reader.
 pub fn read_bounded(reader: impl Read, path: &Path) -> Result<String> {
+    read_limited(reader, path, MAX_LINE_BYTES)
+}
+
+fn read_limited(reader: impl Read, path: &Path, max_line: usize) -> Result<String> {
     let bad = |line: Option<usize>, message: String| KcanaryError::bad_input(path, line, message);
     // One byte over the limit tells "exactly at the limit" from "too large".
     let mut limited = reader.take(MAX_INPUT_BYTES + 1);
@@ -58,10 +73,10 @@ pub fn read_bounded(reader: impl Read, path: &Path) -> Result<String> {
                 line_len = 0;
             } else {
                 line_len += 1;
-                if line_len > MAX_LINE_BYTES {
+                if line_len > max_line {
                     return Err(bad(
                         Some(line),
-                        format!("line longer than {MAX_LINE_BYTES} bytes (not a replay file?)"),
+                        format!("line longer than {max_line} bytes (not a replay file?)"),
                     ));
                 }
             }

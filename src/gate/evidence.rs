@@ -143,8 +143,7 @@ pub enum GateInput {
 
 /// Reads a results file or a baseline file (told apart by the baseline's `kind` field).
 pub fn read_gate_input(path: &Path) -> Result<GateInput, KcanaryError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;
+    let text = crate::text_input::read_document_once(path)?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         KcanaryError::bad_input(path, Some(e.line()), format!("not valid JSON: {e}"))
     })?;

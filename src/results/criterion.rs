@@ -116,8 +116,7 @@ fn find_sample_dirs(dir: &Path, saved: &str, found: &mut Vec<PathBuf>) -> Result
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, KcanaryError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;
+    let text = crate::text_input::read_document_once(path)?;
     serde_json::from_str(&text).map_err(|e| {
         KcanaryError::bad_input(path, Some(e.line()), format!("not a criterion file: {e}"))
     })

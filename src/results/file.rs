@@ -94,8 +94,7 @@ fn temporary_path(dir: &Path, path: &Path, kind: &str) -> std::path::PathBuf {
 
 /// Reads and validates a results file; any problem is a bad-input error naming the file.
 pub fn read_results(path: &Path) -> Result<RunResults, KcanaryError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;
+    let text = crate::text_input::read_document_once(path)?;
     parse_results(path, &text)
 }
 

@@ -128,7 +128,13 @@ impl MetricResult {
     /// Checks the invariants a reader relies on (sizes add up, no NaN), so that a hand-edited
     /// or truncated file is rejected with a reason instead of panicking later.
     pub fn validate(&self) -> Result<(), String> {
-        let total: usize = self.repetition_sizes.iter().sum();
+        // Checked: sizes that only add up by wrapping around would pass, then slice out of
+        // bounds in `repetitions`.
+        let total = self
+            .repetition_sizes
+            .iter()
+            .try_fold(0usize, |total, &size| total.checked_add(size))
+            .ok_or_else(|| format!("{}: repetition_sizes add up to more than 2^64", self.key()))?;
         if total != self.samples.len() {
             return Err(format!(
                 "{}: repetition_sizes add up to {total} but there are {} samples",

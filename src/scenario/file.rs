@@ -35,8 +35,7 @@ fn default_repetitions() -> usize {
 }
 
 pub fn load_file(path: &Path) -> Result<Scenario> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read scenario: {e}")))?;
+    let text = crate::text_input::read_document_once(path)?;
     parse_scenario(path, &text)
 }
 
