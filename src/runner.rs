@@ -2,7 +2,9 @@
 //! into one `MetricResult` per metric. This is the "scenario → workload → samples" step.
 
 use crate::error::{KcanaryError, Result};
-use crate::results::{Environment, MetricResult, RunResults, SCHEMA_VERSION, Skipped, Summary};
+use crate::results::{
+    Environment, ExecutionMode, MetricResult, RunResults, SCHEMA_VERSION, Skipped, Summary,
+};
 use crate::scenario::Scenario;
 use crate::stats::mann_whitney::{DEFAULT_ALPHA, minimum_repetitions};
 use crate::workload::{Measurement, Progress, RepetitionContext};
@@ -20,7 +22,7 @@ pub struct RunHooks<'a> {
 /// what a skip of a named scenario means for their exit code (`RunResults::skipped`).
 pub fn run_scenarios(
     scenarios: &[Scenario],
-    execution_mode: &str,
+    execution_mode: ExecutionMode,
     hooks: &RunHooks,
 ) -> Result<RunResults> {
     let mut run = RunResults {

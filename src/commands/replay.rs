@@ -72,13 +72,13 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
         progress: &progress,
         status: &status,
     };
-    let run = run_scenarios(&[scenario], "host", &hooks)?;
+    let run = run_scenarios(&[scenario], kcanary::results::ExecutionMode::Host, &hooks)?;
     // The table first: if the write still fails, the numbers are at least on the terminal.
     print!("{}", results_table(&run));
     if let Some(out) = &args.out {
         write_json_atomic(out, &run)?;
     }
-    Ok(super::run::exit_status_of_named(&run))
+    Ok(super::exit_status_of_named(&run))
 }
 
 /// A file without a single command would replay nothing and look like a success.

@@ -19,32 +19,70 @@ pub fn builtin_scenarios() -> Vec<Scenario> {
         .collect()
 }
 
-/// Turns command-line words into scenarios: an existing path (or anything ending in `.toml`)
-/// is loaded as a file, anything else is a built-in name. No words means the default suite.
+/// A word naming scenarios on a command line (`run`, `vm`) or in the VM guest's
+/// configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScenarioWord {
+    /// An existing path, or anything ending in `.toml`: a scenario file.
+    File(PathBuf),
+    /// `all`: every built-in scenario.
+    All,
+    /// A built-in scenario's name.
+    Name(String),
+}
+
+impl ScenarioWord {
+    /// A file wins over a name: `./all` or `swap.toml` are files even when a built-in
+    /// scenario has that name.
+    pub fn parse(word: &str) -> ScenarioWord {
+        let path = Path::new(word);
+        if path.exists() || word.ends_with(".toml") {
+            ScenarioWord::File(path.to_path_buf())
+        } else if word == "all" {
+            ScenarioWord::All
+        } else {
+            ScenarioWord::Name(word.to_string())
+        }
+    }
+}
+
+/// Turns command-line words into scenarios, in order. No words means the default suite.
 pub fn resolve(words: &[String]) -> Result<Vec<Scenario>> {
-    let library = builtin_scenarios();
     if words.is_empty() {
-        return Ok(library
+        return Ok(builtin_scenarios()
             .into_iter()
             .filter(|s| s.in_default_suite())
             .collect());
     }
+    Ok(resolve_words(words)?
+        .into_iter()
+        .flat_map(|(_, scenarios)| scenarios)
+        .collect())
+}
+
+/// Each word with the scenarios it stands for (no words: none), for callers that need to
+/// know which word brought which scenario (the VM runner copies files into the guest).
+pub fn resolve_words(words: &[String]) -> Result<Vec<(ScenarioWord, Vec<Scenario>)>> {
+    let library = builtin_scenarios();
     let mut chosen = Vec::new();
     for word in words {
-        let path = Path::new(word);
-        if path.exists() || word.ends_with(".toml") {
-            chosen.push(super::load_file(path)?);
-        } else if word == "all" {
-            chosen.extend(library.iter().cloned());
-        } else if let Some(s) = library.iter().find(|s| &s.name == word) {
-            chosen.push(s.clone());
-        } else {
-            let names: Vec<&str> = library.iter().map(|s| s.name.as_str()).collect();
-            return Err(KcanaryError::Usage(format!(
-                "unknown scenario '{word}': not a file, and not one of: {} (see `kcanary list`)",
-                names.join(", ")
-            )));
-        }
+        let word = ScenarioWord::parse(word);
+        let scenarios = match &word {
+            ScenarioWord::File(path) => vec![super::load_file(path)?],
+            ScenarioWord::All => library.clone(),
+            ScenarioWord::Name(name) => match library.iter().find(|s| &s.name == name) {
+                Some(s) => vec![s.clone()],
+                None => {
+                    let names: Vec<&str> = library.iter().map(|s| s.name.as_str()).collect();
+                    return Err(KcanaryError::Usage(format!(
+                        "unknown scenario '{name}': not a file, and not one of: {} (see \
+                         `kcanary list`)",
+                        names.join(", ")
+                    )));
+                }
+            },
+        };
+        chosen.push((word, scenarios));
     }
     Ok(chosen)
 }

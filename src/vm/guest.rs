@@ -80,7 +80,7 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
     for failure in &outcome.module_failures {
         log(&format!("module {}: {}", failure.module, failure.error));
     }
-    let mut scenarios = match super::session::resolve_scenarios(&config.scenarios) {
+    let mut scenarios = match crate::scenario::resolve(&config.scenarios) {
         Ok(s) => s,
         Err(e) => {
             outcome.error = Some(e.to_string());
@@ -108,7 +108,7 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
         progress: &NoProgress,
         status: &status,
     };
-    match runner::run_scenarios(&scenarios, &config.execution_mode, &hooks) {
+    match runner::run_scenarios(&scenarios, config.execution_mode.clone(), &hooks) {
         Ok(results) => outcome.results = Some(results),
         Err(e) => outcome.error = Some(e.to_string()),
     }

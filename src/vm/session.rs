@@ -11,8 +11,9 @@ use super::modules::{LoadPlan, ModuleTree, patterns_for_workload};
 use super::protocol::{GuestConfig, SCENARIO_DIR, ScenarioOverrides};
 use super::qemu::{self, Accel, BootSpec};
 use crate::error::{KcanaryError, Result};
-use crate::results::RunResults;
 use crate::results::file::write_json_atomic;
+use crate::results::{ExecutionMode, RunResults};
+use crate::scenario::{self, Scenario, ScenarioWord};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,19 @@ pub struct SessionOptions {
     pub overrides: ScenarioOverrides,
 }
 
+impl SessionOptions {
+    /// The execution mode the session's results will carry, when the options fix it; `None`
+    /// under automatic acceleration, which decides per host and kernel while booting.
+    pub fn planned_execution_mode(&self) -> Option<ExecutionMode> {
+        match self.accel {
+            _ if self.deterministic => Some(Accel::TcgIcount.execution_mode()),
+            AccelChoice::Tcg => Some(Accel::Tcg.execution_mode()),
+            AccelChoice::Kvm => Some(Accel::Kvm.execution_mode()),
+            AccelChoice::Auto => None,
+        }
+    }
+}
+
 /// One boot's timings, for the summary and the README measurements.
 pub struct BootRecord {
     pub round: usize,
@@ -109,7 +123,7 @@ impl GuestPayload {
         let plan = plan_modules(&p.kernel, &self.module_patterns, status)?;
         let config = GuestConfig {
             scenarios: self.words.clone(),
-            execution_mode: accel.execution_mode().to_string(),
+            execution_mode: accel.execution_mode(),
             modules: Vec::new(),
             overrides: self.overrides.clone(),
             hide_user_namespaces: self.hide_user_namespaces,
@@ -150,10 +164,18 @@ pub fn run_session_until(
                 .into(),
         ));
     }
-    let mut scenarios = resolve_scenarios(&options.scenarios)?;
-    crate::scenario::overrides::apply_overrides(&mut scenarios, &options.overrides)?;
-    let (words, scenario_files) = guest_scenario_words(&options.scenarios);
-    let guest_word_of = guest_words_by_name(&options.scenarios, &words)?;
+    let chosen = scenario::resolve_words(&options.scenarios)?;
+    let mut scenarios: Vec<Scenario> = if chosen.is_empty() {
+        scenario::resolve(&[])?
+    } else {
+        chosen.iter().flat_map(|(_, s)| s.iter().cloned()).collect()
+    };
+    let GuestWords {
+        words,
+        files: scenario_files,
+        word_of: guest_word_of,
+    } = GuestWords::of(&chosen, &scenarios);
+    scenario::overrides::apply_overrides(&mut scenarios, &options.overrides)?;
     let mut module_patterns: Vec<&'static str> = Vec::new();
     for scenario in &scenarios {
         for pattern in patterns_for_workload(scenario.workload.name()) {
@@ -442,52 +464,61 @@ fn plan_modules(kernel: &Kernel, patterns: &[&str], status: &dyn Fn(&str)) -> Re
     Ok(plan)
 }
 
-/// Scenario words as the guest sees them: built-in names unchanged, files copied into the
-/// initramfs and renamed to their path there.
-fn guest_scenario_words(words: &[String]) -> (Vec<String>, Vec<(String, PathBuf)>) {
-    let mut guest_words = Vec::new();
-    let mut files = Vec::new();
-    for (index, word) in words.iter().enumerate() {
-        let path = Path::new(word);
-        if path.exists() || word.ends_with(".toml") {
-            let name = format!(
-                "{index:02}-{}",
-                path.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            );
-            guest_words.push(format!("{SCENARIO_DIR}/{name}"));
-            files.push((name, path.to_path_buf()));
-        } else {
-            guest_words.push(word.clone());
-        }
-    }
-    (guest_words, files)
+/// The scenario words as the guest sees them, from the host's one resolution: built-in
+/// names and `all` unchanged, files copied into the initramfs and named by their path there.
+struct GuestWords {
+    words: Vec<String>,
+    /// (name in `SCENARIO_DIR`, host path) of every file to copy.
+    files: Vec<(String, PathBuf)>,
+    /// For every chosen scenario, the guest word that runs it alone (`--rounds auto`).
+    word_of: Vec<(String, String)>,
 }
 
-/// For every scenario the words resolve to, the guest word that runs it alone: a built-in
-/// scenario's name, or the initramfs path of the file that defines it.
-fn guest_words_by_name(
-    host_words: &[String],
-    guest_words: &[String],
-) -> Result<Vec<(String, String)>> {
-    if host_words.is_empty() {
-        let all = resolve_scenarios(host_words)?;
-        return Ok(all.into_iter().map(|s| (s.name.clone(), s.name)).collect());
-    }
-    let mut pairs = Vec::new();
-    for (host, guest) in host_words.iter().zip(guest_words) {
-        let is_file = guest.starts_with(SCENARIO_DIR);
-        for scenario in resolve_scenarios(std::slice::from_ref(host))? {
-            let word = if is_file {
-                guest.clone()
-            } else {
-                scenario.name.clone()
-            };
-            pairs.push((scenario.name, word));
+impl GuestWords {
+    fn of(chosen: &[(ScenarioWord, Vec<Scenario>)], scenarios: &[Scenario]) -> GuestWords {
+        let mut guest = GuestWords {
+            words: Vec::new(),
+            files: Vec::new(),
+            word_of: Vec::new(),
+        };
+        if chosen.is_empty() {
+            // The default suite: every scenario runs alone by its name.
+            guest.word_of = scenarios
+                .iter()
+                .map(|s| (s.name.clone(), s.name.clone()))
+                .collect();
         }
+        for (index, (word, scenarios)) in chosen.iter().enumerate() {
+            let file_word = match word {
+                ScenarioWord::File(path) => {
+                    let name = format!(
+                        "{index:02}-{}",
+                        path.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    );
+                    guest.files.push((name.clone(), path.clone()));
+                    Some(format!("{SCENARIO_DIR}/{name}"))
+                }
+                ScenarioWord::All => {
+                    guest.words.push("all".to_string());
+                    None
+                }
+                ScenarioWord::Name(name) => {
+                    guest.words.push(name.clone());
+                    None
+                }
+            };
+            if let Some(file_word) = &file_word {
+                guest.words.push(file_word.clone());
+            }
+            for scenario in scenarios {
+                let alone = file_word.clone().unwrap_or_else(|| scenario.name.clone());
+                guest.word_of.push((scenario.name.clone(), alone));
+            }
+        }
+        guest
     }
-    Ok(pairs)
 }
 
 fn unique_label(label: &str, index: usize, earlier: &[Prepared]) -> String {
@@ -506,22 +537,4 @@ fn unique_label(label: &str, index: usize, earlier: &[Prepared]) -> String {
     } else {
         clean
     }
-}
-
-/// Resolves scenario words one by one, loading files directly, so that a scenario file works
-/// even when no built-in name is involved. Shared by host and guest so both see the same list.
-pub fn resolve_scenarios(words: &[String]) -> Result<Vec<crate::scenario::Scenario>> {
-    if words.is_empty() {
-        return crate::scenario::resolve(words);
-    }
-    let mut scenarios = Vec::new();
-    for word in words {
-        let path = Path::new(word);
-        if path.exists() || word.ends_with(".toml") {
-            scenarios.push(crate::scenario::load_file(path)?);
-        } else {
-            scenarios.extend(crate::scenario::resolve(std::slice::from_ref(word))?);
-        }
-    }
-    Ok(scenarios)
 }
