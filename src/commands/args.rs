@@ -26,16 +26,17 @@ pub fn outputs(args: &GateArgs) -> Outputs {
         TableFormat::Text => ExportFormat::Text,
         TableFormat::Markdown => ExportFormat::Markdown,
     };
-    [
+    let mut outputs = Outputs::table(table);
+    for (format, path) in [
         (ExportFormat::Junit, &args.junit),
         (ExportFormat::Json, &args.json),
         (ExportFormat::Bencher, &args.bencher),
-    ]
-    .into_iter()
-    .filter_map(|(format, path)| Some((format, path.clone()?)))
-    .fold(Outputs::table(table), |outputs, (format, path)| {
-        outputs.with_file(format, path)
-    })
+    ] {
+        if let Some(path) = path {
+            outputs = outputs.with_file(format, path.clone());
+        }
+    }
+    outputs
 }
 
 pub fn session_options(kernels: Vec<String>, rounds: RoundPlan, run: &VmRunArgs) -> SessionOptions {

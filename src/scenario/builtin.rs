@@ -86,3 +86,36 @@ pub fn resolve_words(words: &[String]) -> Result<Vec<(ScenarioWord, Vec<Scenario
     }
     Ok(chosen)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_files_all_or_names_and_keep_their_scenarios() {
+        assert_eq!(ScenarioWord::parse("all"), ScenarioWord::All);
+        assert_eq!(
+            ScenarioWord::parse("not-here.toml"),
+            ScenarioWord::File("not-here.toml".into())
+        );
+        assert_eq!(
+            ScenarioWord::parse("ipset-create"),
+            ScenarioWord::Name("ipset-create".into())
+        );
+        let library = builtin_scenarios();
+        let words = ["ipset-create".to_string(), "all".to_string()];
+        let chosen = resolve_words(&words).unwrap();
+        assert_eq!(chosen[0].1.len(), 1);
+        assert_eq!(chosen[0].1[0].name, "ipset-create");
+        assert_eq!(chosen[1].1.len(), library.len());
+        assert_eq!(resolve(&words).unwrap().len(), 1 + library.len());
+        let Err(error) = resolve_words(&["no-such-scenario".to_string()]) else {
+            panic!("an unknown name resolved");
+        };
+        assert!(
+            error
+                .to_string()
+                .contains("unknown scenario 'no-such-scenario'")
+        );
+    }
+}

@@ -57,12 +57,12 @@ fn decide(step: BisectStep, status: &dyn Fn(&str)) -> Result<BisectDecision, Bis
     let abort = |message: String| BisectDecision::Abort(message);
     step.gate.validate().map_err(abort)?;
     // A JSON file is stored results or a `kcanary baseline` file; anything else a kernel.
-    let stored_baseline = match step.baseline.ends_with(".json") {
-        true => Some(
-            load_evidence(Path::new(&step.baseline))
-                .map_err(|e| abort(format!("baseline {}: {e}", step.baseline)))?,
-        ),
-        false => None,
+    let stored_baseline = if step.baseline.ends_with(".json") {
+        let loaded = load_evidence(Path::new(&step.baseline))
+            .map_err(|e| abort(format!("baseline {}: {e}", step.baseline)))?;
+        Some(loaded)
+    } else {
+        None
     };
     if let (Some(baseline), Some(mode)) = (&stored_baseline, step.session.planned_execution_mode())
     {
@@ -127,4 +127,21 @@ fn decide(step: BisectStep, status: &dyn Fn(&str)) -> Result<BisectDecision, Bis
             "the candidate lacks metrics of the baseline (see above)".to_string(),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_are_git_bisect_run_exit_codes() {
+        assert_eq!(BisectDecision::Good.exit_code(), 0);
+        assert_eq!(BisectDecision::Bad.exit_code(), 1);
+        assert_eq!(BisectDecision::Skip("no boot".into()).exit_code(), 125);
+        // git bisect run stops on anything above 127.
+        assert_eq!(
+            BisectDecision::Abort("bad baseline".into()).exit_code(),
+            128
+        );
+    }
 }

@@ -538,3 +538,47 @@ fn unique_label(label: &str, index: usize, earlier: &[Prepared]) -> String {
         clean
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_words_copy_files_and_run_each_scenario_alone() {
+        let library = scenario::builtin_scenarios();
+        let create = library.iter().find(|s| s.name == "ipset-create").unwrap();
+        let from_file = Scenario {
+            name: "mine".into(),
+            ..create.clone()
+        };
+        let chosen = vec![
+            (
+                ScenarioWord::Name("ipset-create".into()),
+                vec![create.clone()],
+            ),
+            (
+                ScenarioWord::File("dir/mine.toml".into()),
+                vec![from_file.clone()],
+            ),
+        ];
+        let guest = GuestWords::of(&chosen, &[create.clone(), from_file]);
+        let in_guest = format!("{SCENARIO_DIR}/01-mine.toml");
+        assert_eq!(guest.words, ["ipset-create".to_string(), in_guest.clone()]);
+        assert_eq!(
+            guest.files,
+            [("01-mine.toml".to_string(), PathBuf::from("dir/mine.toml"))]
+        );
+        assert_eq!(
+            guest.word_of,
+            [
+                ("ipset-create".to_string(), "ipset-create".to_string()),
+                ("mine".to_string(), in_guest)
+            ]
+        );
+        // No words: the default suite, each scenario by its name.
+        let defaults = scenario::resolve(&[]).unwrap();
+        let guest = GuestWords::of(&[], &defaults);
+        assert!(guest.words.is_empty() && guest.files.is_empty());
+        assert_eq!(guest.word_of.len(), defaults.len());
+    }
+}
