@@ -7,18 +7,14 @@ use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
 use kcanary::results::file::{check_writable, write_json_atomic};
 use kcanary::runner::{RunHooks, run_scenarios};
-use kcanary::scenario::{
-    self,
-    overrides::{ScenarioOverrides, apply_overrides},
-};
+use kcanary::scenario::{self, overrides::ScenarioOverrides};
 
 pub fn execute(args: RunArgs) -> Result<i32> {
-    let mut scenarios = scenario::resolve(&args.scenarios)?;
     let overrides = ScenarioOverrides {
         repetitions: args.repetitions,
         set: args.overrides.clone(),
     };
-    apply_overrides(&mut scenarios, &overrides)?;
+    let scenarios = scenario::select(&args.scenarios, &overrides)?.scenarios;
     check_writable(&args.out)?;
     ensure_privileges()?;
     let progress = TerminalProgress::new();

@@ -1,5 +1,6 @@
 //! The scenario library compiled into the binary, and name/file resolution.
 
+use super::overrides::{ScenarioOverrides, apply_overrides};
 use super::{Scenario, file::parse_scenario};
 use crate::error::{KcanaryError, Result};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,31 @@ impl ScenarioWord {
             ScenarioWord::Name(word.to_string())
         }
     }
+}
+
+/// What scenario words chose, resolved once: each word with the scenarios it stands for,
+/// and every chosen scenario in order with the overrides applied.
+pub struct Selection {
+    /// Empty when there were no words.
+    pub by_word: Vec<(ScenarioWord, Vec<Scenario>)>,
+    /// The default suite when there were no words.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// What `run`, `vm` and the VM guest run: the scenarios `words` name (the default suite
+/// for none), with `--repetitions` and `--set` applied.
+pub fn select(words: &[String], overrides: &ScenarioOverrides) -> Result<Selection> {
+    let by_word = resolve_words(words)?;
+    let mut scenarios = if by_word.is_empty() {
+        resolve(&[])?
+    } else {
+        by_word
+            .iter()
+            .flat_map(|(_, s)| s.iter().cloned())
+            .collect()
+    };
+    apply_overrides(&mut scenarios, overrides)?;
+    Ok(Selection { by_word, scenarios })
 }
 
 /// Turns command-line words into scenarios, in order. No words means the default suite.

@@ -164,20 +164,15 @@ pub fn run_session_until(
                 .into(),
         ));
     }
-    let chosen = scenario::resolve_words(&options.scenarios)?;
-    let mut scenarios: Vec<Scenario> = if chosen.is_empty() {
-        scenario::resolve(&[])?
-    } else {
-        chosen.iter().flat_map(|(_, s)| s.iter().cloned()).collect()
-    };
+    let selection = scenario::select(&options.scenarios, &options.overrides)?;
+    let scenarios = &selection.scenarios;
     let GuestWords {
         words,
         files: scenario_files,
         word_of: guest_word_of,
-    } = GuestWords::of(&chosen, &scenarios);
-    scenario::overrides::apply_overrides(&mut scenarios, &options.overrides)?;
+    } = GuestWords::of(&selection.by_word, scenarios);
     let mut module_patterns: Vec<&'static str> = Vec::new();
-    for scenario in &scenarios {
+    for scenario in scenarios {
         for pattern in patterns_for_workload(scenario.workload.name()) {
             if !module_patterns.contains(pattern) {
                 module_patterns.push(pattern);
@@ -489,7 +484,7 @@ impl GuestWords {
                 .collect();
         }
         for (index, (word, scenarios)) in chosen.iter().enumerate() {
-            let file_word = match word {
+            let guest_word = match word {
                 ScenarioWord::File(path) => {
                     let name = format!(
                         "{index:02}-{}",
@@ -498,24 +493,20 @@ impl GuestWords {
                             .unwrap_or_default()
                     );
                     guest.files.push((name.clone(), path.clone()));
-                    Some(format!("{SCENARIO_DIR}/{name}"))
+                    format!("{SCENARIO_DIR}/{name}")
                 }
-                ScenarioWord::All => {
-                    guest.words.push("all".to_string());
-                    None
-                }
-                ScenarioWord::Name(name) => {
-                    guest.words.push(name.clone());
-                    None
-                }
+                ScenarioWord::All => "all".to_string(),
+                ScenarioWord::Name(name) => name.clone(),
             };
-            if let Some(file_word) = &file_word {
-                guest.words.push(file_word.clone());
-            }
             for scenario in scenarios {
-                let alone = file_word.clone().unwrap_or_else(|| scenario.name.clone());
+                // A file's scenario runs alone by its file, a built-in one by its name.
+                let alone = match word {
+                    ScenarioWord::File(_) => guest_word.clone(),
+                    _ => scenario.name.clone(),
+                };
                 guest.word_of.push((scenario.name.clone(), alone));
             }
+            guest.words.push(guest_word);
         }
         guest
     }
