@@ -18,6 +18,9 @@ pub mod exit_code {
     pub const INCOMPLETE: i32 = 4;
     /// `git bisect run`'s "cannot test this commit".
     pub const BISECT_SKIP: i32 = 125;
+    /// `git bisect run` stops on codes above 127: bisect-step's "the bisect itself is set up
+    /// wrong".
+    pub const BISECT_ABORT: i32 = 128;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,11 @@
 //! samples) → `results` (samples + environment, JSON) → `stats` (estimates) → `gate`
 //! (baseline comparison, verdict) → `report` (tables, files, plots).
 //! `netlink` and `isolate` are shared plumbing; `vm` runs the whole thing inside QEMU.
+//! Each command is one call here: `runner::run_scenarios`, `check::compare_files`,
+//! `vm::compare::run_and_compare`, `vm::bisect::bisect_step`, ...
 
 pub mod catalog;
+pub mod check;
 pub mod error;
 pub mod gate;
 pub mod ipset;

@@ -2,7 +2,9 @@
 //! into one `MetricResult` per metric. This is the "scenario → workload → samples" step.
 
 use crate::error::{KcanaryError, Result};
-use crate::results::{Environment, MetricResult, RunResults, SCHEMA_VERSION, Skipped, Summary};
+use crate::results::{
+    Environment, ExecutionMode, MetricResult, RunResults, SCHEMA_VERSION, Skipped, Summary,
+};
 use crate::scenario::Scenario;
 use crate::stats::mann_whitney::{DEFAULT_ALPHA, minimum_repetitions};
 use crate::workload::{Measurement, Progress, RepetitionContext};
@@ -20,7 +22,7 @@ pub struct RunHooks<'a> {
 /// what a skip of a named scenario means for their exit code (`RunResults::skipped`).
 pub fn run_scenarios(
     scenarios: &[Scenario],
-    execution_mode: &str,
+    execution_mode: ExecutionMode,
     hooks: &RunHooks,
 ) -> Result<RunResults> {
     let mut run = RunResults {
@@ -258,7 +260,7 @@ mod tests {
             progress: &NoProgress,
             status: &status,
         };
-        let run = run_scenarios(scenarios, "fake-mode", &hooks);
+        let run = run_scenarios(scenarios, ExecutionMode::QemuKvm, &hooks);
         (run, lines.into_inner())
     }
 
@@ -335,7 +337,7 @@ mod tests {
         assert_eq!(run.skipped[0].reason, "no IP_VS in this kernel");
         let scenarios: Vec<&str> = run.results.iter().map(|m| m.scenario.as_str()).collect();
         assert_eq!(scenarios, ["first", "first", "last", "last"], "in order");
-        assert_eq!(run.environment.execution_mode, "fake-mode");
+        assert_eq!(run.environment.execution_mode, ExecutionMode::QemuKvm);
         assert_eq!(
             lines,
             [

@@ -47,7 +47,12 @@ fn missing_ipvs_is_a_skip_with_the_reason() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(std::slice::from_ref(&scenario), "host", &hooks).unwrap();
+    let run = run_scenarios(
+        std::slice::from_ref(&scenario),
+        kcanary::results::ExecutionMode::Host,
+        &hooks,
+    )
+    .unwrap();
     assert!(run.results.is_empty());
     assert_eq!(run.skipped[0].reason, NO_IPVS);
 }

@@ -62,7 +62,7 @@ fn probe_scenario_runs_here_and_gives_plausible_percentiles() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(&[scenario], "host", &hooks).unwrap();
+    let run = run_scenarios(&[scenario], kcanary::results::ExecutionMode::Host, &hooks).unwrap();
     let value = |metric: &str| {
         run.results
             .iter()
@@ -102,7 +102,7 @@ fn guest_scenario() {
         progress: &NoProgress,
         status: &status,
     };
-    let run = run_scenarios(&[scenario], "vm", &hooks).unwrap();
+    let run = run_scenarios(&[scenario], "vm".into(), &hooks).unwrap();
     println!("kernel: {}", run.environment.kernel_release);
     for r in &run.results {
         let s = &r.summary;

@@ -128,7 +128,7 @@ fn run_scenario_text(text: &str) -> RunResults {
         progress: &NoProgress,
         status: &|line: &str| eprintln!("{line}"),
     };
-    let run = run_scenarios(&[scenario], "host", &hooks).unwrap();
+    let run = run_scenarios(&[scenario], kcanary::results::ExecutionMode::Host, &hooks).unwrap();
     assert!(run.skipped.is_empty(), "skipped: {:?}", run.skipped);
     run
 }
@@ -252,7 +252,9 @@ fn bad_charge_parameter_is_a_usage_error() {
         progress: &NoProgress,
         status: &|_: &str| {},
     };
-    let error = run_scenarios(&[scenario], "host", &hooks).err().unwrap();
+    let error = run_scenarios(&[scenario], kcanary::results::ExecutionMode::Host, &hooks)
+        .err()
+        .unwrap();
     assert_eq!(error.exit_code(), kcanary::error::exit_code::BAD_INPUT);
     assert!(
         error.to_string().contains("\"tmpfs\" or \"page_cache\""),
@@ -271,7 +273,9 @@ fn a_charge_larger_than_the_machine_is_refused_before_anything_is_created() {
         progress: &NoProgress,
         status: &|_: &str| {},
     };
-    let error = run_scenarios(&[scenario], "host", &hooks).err().unwrap();
+    let error = run_scenarios(&[scenario], kcanary::results::ExecutionMode::Host, &hooks)
+        .err()
+        .unwrap();
     assert_eq!(error.exit_code(), kcanary::error::exit_code::BAD_INPUT);
     assert!(error.to_string().contains("more than half"), "{error}");
     assert!(

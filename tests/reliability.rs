@@ -373,7 +373,7 @@ fn plot_of_results_without_metrics_says_so() {
     let results = dir.path().join("empty.json");
     let run = kcanary::results::RunResults {
         schema_version: kcanary::results::SCHEMA_VERSION,
-        environment: kcanary::results::Environment::capture("host"),
+        environment: kcanary::results::Environment::capture(kcanary::results::ExecutionMode::Host),
         results: Vec::new(),
         skipped: vec![kcanary::results::Skipped {
             scenario: "ipvs-services".into(),

@@ -2,13 +2,13 @@
 
 use crate::cli::ImportCriterionArgs;
 use kcanary::error::{Result, exit_code};
-use kcanary::results::Environment;
 use kcanary::results::criterion::{import_criterion, import_criterion_runs};
 use kcanary::results::file::write_json_atomic;
+use kcanary::results::{Environment, ExecutionMode};
 
 pub fn execute(args: ImportCriterionArgs) -> Result<i32> {
     // criterion ran on this machine, so this machine's fingerprint describes the numbers.
-    let environment = Environment::capture("host");
+    let environment = Environment::capture(ExecutionMode::Host);
     let run = match args.dirs.as_slice() {
         [dir] => import_criterion(dir, &args.saved, environment)?,
         dirs => {

@@ -3,7 +3,7 @@
 use crate::cli::PlotArgs;
 use kcanary::error::KcanaryError;
 use kcanary::error::{Result, exit_code};
-use kcanary::gate::evidence::{GateInput, read_gate_input};
+use kcanary::gate::input::{GateInput, read_gate_input};
 use kcanary::report::plot::{PlotInput, plot_runs};
 
 pub fn execute(args: PlotArgs) -> Result<i32> {

@@ -31,5 +31,5 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
     if let Some(out) = &args.out {
         write_json_atomic(out, &run)?;
     }
-    Ok(super::run::exit_status_of_named(&run))
+    Ok(super::exit_status_of_named(&run))
 }

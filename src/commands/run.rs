@@ -5,21 +5,16 @@ use kcanary::error::{Result, exit_code};
 use kcanary::isolate::privileges;
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
-use kcanary::results::RunResults;
 use kcanary::results::file::{check_writable, write_json_atomic};
 use kcanary::runner::{RunHooks, run_scenarios};
-use kcanary::scenario::{
-    self,
-    overrides::{ScenarioOverrides, apply_overrides},
-};
+use kcanary::scenario::{self, overrides::ScenarioOverrides};
 
 pub fn execute(args: RunArgs) -> Result<i32> {
-    let mut scenarios = scenario::resolve(&args.scenarios)?;
     let overrides = ScenarioOverrides {
         repetitions: args.repetitions,
         set: args.overrides.clone(),
     };
-    apply_overrides(&mut scenarios, &overrides)?;
+    let scenarios = scenario::select(&args.scenarios, &overrides)?.scenarios;
     check_writable(&args.out)?;
     ensure_privileges()?;
     let progress = TerminalProgress::new();
@@ -28,7 +23,7 @@ pub fn execute(args: RunArgs) -> Result<i32> {
         progress: &progress,
         status: &status,
     };
-    let run = run_scenarios(&scenarios, &args.execution_mode, &hooks)?;
+    let run = run_scenarios(&scenarios, args.execution_mode, &hooks)?;
     // The table first: if the write still fails, the numbers are at least on the terminal.
     print!("{}", results_table(&run));
     write_json_atomic(&args.out, &run)?;
@@ -37,24 +32,8 @@ pub fn execute(args: RunArgs) -> Result<i32> {
         // The default suite runs what this kernel can; skips are listed in the results.
         exit_code::OK
     } else {
-        exit_status_of_named(&run)
+        super::exit_status_of_named(&run)
     })
-}
-
-/// Scenarios named on the command line that this kernel could not run: the results of the
-/// others are written, and the exit code (4) says the run is not the evidence asked for.
-pub fn exit_status_of_named(run: &RunResults) -> i32 {
-    for skipped in &run.skipped {
-        eprintln!(
-            "kcanary: {} was asked for but could not run here: {}",
-            skipped.scenario, skipped.reason
-        );
-    }
-    if run.skipped.is_empty() {
-        exit_code::OK
-    } else {
-        exit_code::INCOMPLETE
-    }
 }
 
 /// Netlink workloads need CAP_NET_ADMIN in a namespace of their own. Without root, enter a

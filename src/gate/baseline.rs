@@ -4,7 +4,7 @@
 //! quantiles and a log2 histogram of all samples), not the raw samples: kilobytes, not
 //! megabytes.
 
-use super::evidence::MetricEvidence;
+use super::evidence::{MetricEvidence, RunEvidence};
 use crate::error::KcanaryError;
 use crate::results::summary::median;
 use crate::results::{Environment, MetricRole, RunResults, Skipped, Summary};
@@ -107,13 +107,13 @@ impl BaselineFile {
             for (what, a, b) in [
                 (
                     "kernel release",
-                    &first.environment.kernel_release,
-                    &run.environment.kernel_release,
+                    first.environment.kernel_release.as_str(),
+                    run.environment.kernel_release.as_str(),
                 ),
                 (
                     "execution mode",
-                    &first.environment.execution_mode,
-                    &run.environment.execution_mode,
+                    first.environment.execution_mode.as_str(),
+                    run.environment.execution_mode.as_str(),
                 ),
             ] {
                 if a != b {
@@ -135,11 +135,11 @@ impl BaselineFile {
             return Ok(baseline);
         }
         for metric in &mut baseline.metrics {
-            let key = metric.evidence.key();
+            let id = metric.evidence.id();
             let mut samples = Vec::new();
             let (mut values, mut sizes, mut run_medians) = (Vec::new(), Vec::new(), Vec::new());
             for (_, run) in runs {
-                let Some(m) = run.results.iter().find(|m| m.key() == key) else {
+                let Some(m) = run.results.iter().find(|m| m.id() == id) else {
                     continue;
                 };
                 let run_values = MetricEvidence::of(m).repetition_values;
@@ -192,6 +192,16 @@ impl BaselineFile {
     pub fn to_json_text(&self) -> Result<String, KcanaryError> {
         super::compact_json::to_string(self)
             .map_err(|e| KcanaryError::Io(format!("cannot serialise baseline: {e}")))
+    }
+
+    /// What the gate compares: the metrics' evidence, labelled `label`.
+    pub fn to_evidence(&self, label: impl Into<String>) -> RunEvidence {
+        RunEvidence {
+            label: label.into(),
+            environment: self.environment.clone(),
+            metrics: self.metrics.iter().map(|m| m.evidence.clone()).collect(),
+            skipped: self.skipped.clone(),
+        }
     }
 
     /// `<dir>/<machine-class>/<kernel-release>/<label>.json`.

@@ -9,7 +9,7 @@ use super::verdict::{
     DifferenceEvidence, Evidence, Verdict, decide, decide_difference, too_few_repetitions,
 };
 use crate::results::summary::median;
-use crate::results::{Better, MetricRole, RunResults};
+use crate::results::{Better, ExecutionMode, MetricId, MetricRole, RunResults};
 use crate::stats::detectable::{minimum_detectable_effect, sample_sd, standard_error, widen};
 use crate::stats::rng::seed_from_key;
 use crate::stats::{
@@ -56,6 +56,10 @@ pub enum EffectScale {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricComparison {
+    /// Which metric (not in the JSON, which carries `key`).
+    #[serde(skip)]
+    pub id: MetricId,
+    /// `id` as "scenario/metric", as reports show it.
     pub key: String,
     pub unit: String,
     pub better: Better,
@@ -117,6 +121,9 @@ impl MetricComparison {
 /// A metric that only one of the two runs has.
 #[derive(Debug, Clone, Serialize)]
 pub struct OneSidedMetric {
+    #[serde(skip)]
+    pub id: MetricId,
+    /// `id` as "scenario/metric", as reports show it.
     pub key: String,
     pub unit: String,
     pub better: Better,
@@ -129,6 +136,7 @@ pub struct OneSidedMetric {
 impl OneSidedMetric {
     fn of(metric: &MetricEvidence, reason: Option<String>) -> OneSidedMetric {
         OneSidedMetric {
+            id: metric.id(),
             key: metric.key(),
             unit: metric.unit.clone(),
             better: metric.better,
@@ -197,16 +205,16 @@ pub fn compare_evidence(
     let (cand_settings, cand_metrics) = split_settings(&candidate.metrics);
     warnings.extend(setting_differences(&base_settings, &cand_settings));
 
-    let mode = candidate.environment.execution_mode.as_str();
+    let mode = &candidate.environment.execution_mode;
     let mut used = vec![false; base_metrics.len()];
     let mut metrics = Vec::new();
     let mut only_in_candidate = Vec::new();
     for cand in cand_metrics.iter().filter(|m| !ignored(m)) {
-        let key = cand.key();
+        let id = cand.id();
         let found = base_metrics
             .iter()
             .enumerate()
-            .find(|(i, b)| !used[*i] && b.key() == key);
+            .find(|(i, b)| !used[*i] && b.id() == id);
         let Some((index, base)) = found else {
             only_in_candidate.push(OneSidedMetric::of(cand, None));
             continue;
@@ -214,7 +222,7 @@ pub fn compare_evidence(
         used[index] = true;
         if base.parameters != cand.parameters {
             warnings.push(format!(
-                "{key}: parameters differ: {} vs {}",
+                "{id}: parameters differ: {} vs {}",
                 serde_json::Value::from(serde_json::Map::from_iter(base.parameters.clone())),
                 serde_json::Value::from(serde_json::Map::from_iter(cand.parameters.clone())),
             ));
@@ -280,7 +288,7 @@ fn incompleteness(
     if !only_in_baseline.is_empty() && !options.allow_missing {
         let mut scenarios: Vec<&str> = only_in_baseline
             .iter()
-            .map(|m| m.key.split('/').next().unwrap_or_default())
+            .map(|m| m.id.scenario.as_str())
             .collect();
         scenarios.dedup();
         why.push(format!(
@@ -305,7 +313,7 @@ fn setting_differences(base: &[&MetricEvidence], cand: &[&MetricEvidence]) -> Ve
     let value = |m: &MetricEvidence| median(&m.repetition_values).unwrap_or(f64::NAN);
     let mut warnings = Vec::new();
     for b in base {
-        match cand.iter().find(|c| c.key() == b.key()) {
+        match cand.iter().find(|c| c.id() == b.id()) {
             Some(c) if value(c) != value(b) => warnings.push(format!(
                 "setting {} differs: {} in the baseline, {} in the candidate",
                 b.key(),
@@ -322,7 +330,7 @@ fn setting_differences(base: &[&MetricEvidence], cand: &[&MetricEvidence]) -> Ve
     }
     for c in cand
         .iter()
-        .filter(|c| !base.iter().any(|b| b.key() == c.key()))
+        .filter(|c| !base.iter().any(|b| b.id() == c.id()))
     {
         warnings.push(format!(
             "setting {} ({}) was recorded by the candidate only",
@@ -354,14 +362,16 @@ fn summarise(metric: &MetricEvidence) -> GroupSummary {
 fn compare_metric(
     base: &MetricEvidence,
     cand: &MetricEvidence,
-    mode: &str,
+    mode: &ExecutionMode,
     options: &GateOptions,
 ) -> MetricComparison {
-    let key = cand.key();
+    let id = cand.id();
+    let key = id.to_string();
     let role = cand.role();
     let threshold = options.threshold_for(cand.threshold.or(base.threshold), mode);
     let (baseline, candidate) = (summarise(base), summarise(cand));
     let mut out = MetricComparison {
+        id,
         key: key.clone(),
         unit: cand.unit.clone(),
         better: cand.better,

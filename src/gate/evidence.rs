@@ -1,18 +1,15 @@
 //! What the gate compares: per metric, one value per repetition plus what is needed to
-//! label and judge it. Built from a full results file or from a baseline file, so either
-//! can be the baseline of a check.
+//! label and judge it. Built from a full results file here, or from a baseline file
+//! (`BaselineFile::to_evidence`), so either can be the baseline of a check. Reading either
+//! kind of file is `input`'s job; this module knows neither file format.
 
-use super::baseline::{BASELINE_KIND, BaselineFile};
-use crate::error::KcanaryError;
-use crate::results::file::parse_results;
 use crate::results::{
-    Better, Environment, MetricResult, MetricRole, RunResults, SampleKind, Skipped, Summary,
-    cannot_be_negative, check_threshold,
+    Better, Environment, MetricId, MetricResult, MetricRole, RunResults, SampleKind, Skipped,
+    Summary, cannot_be_negative, check_threshold,
 };
 use crate::stats::repetition_values;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Also the core of a baseline file's metric (`BaselineMetric` flattens it), so the two stay
 /// the same by construction.
@@ -59,8 +56,13 @@ impl MetricEvidence {
         }
     }
 
+    pub fn id(&self) -> MetricId {
+        MetricId::new(&self.scenario, &self.metric)
+    }
+
+    /// The id as "scenario/metric", as reports show it.
     pub fn key(&self) -> String {
-        format!("{}/{}", self.scenario, self.metric)
+        self.id().to_string()
     }
 
     /// The recorded role, or the one inferred for an older file.
@@ -119,49 +121,4 @@ impl RunEvidence {
             skipped: run.skipped.clone(),
         }
     }
-
-    pub fn from_baseline(label: impl Into<String>, baseline: &BaselineFile) -> RunEvidence {
-        let metrics = baseline
-            .metrics
-            .iter()
-            .map(|m| m.evidence.clone())
-            .collect();
-        RunEvidence {
-            label: label.into(),
-            environment: baseline.environment.clone(),
-            metrics,
-            skipped: baseline.skipped.clone(),
-        }
-    }
-}
-
-/// What a file given to the gate turned out to be.
-pub enum GateInput {
-    Results(RunResults),
-    Baseline(BaselineFile),
-}
-
-/// Reads a results file or a baseline file (told apart by the baseline's `kind` field).
-pub fn read_gate_input(path: &Path) -> Result<GateInput, KcanaryError> {
-    let text = crate::text_input::read_document_once(path)?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        KcanaryError::bad_input(path, Some(e.line()), format!("not valid JSON: {e}"))
-    })?;
-    if value.get("kind").and_then(|k| k.as_str()) == Some(BASELINE_KIND) {
-        BaselineFile::from_json(path, value).map(GateInput::Baseline)
-    } else {
-        parse_results(path, &text).map(GateInput::Results)
-    }
-}
-
-/// Loads either kind of file as gate evidence, labelled with the file name.
-pub fn load_evidence(path: &Path) -> Result<RunEvidence, KcanaryError> {
-    let label = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(match read_gate_input(path)? {
-        GateInput::Results(run) => RunEvidence::from_results(label, &run),
-        GateInput::Baseline(baseline) => RunEvidence::from_baseline(label, &baseline),
-    })
 }

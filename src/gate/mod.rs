@@ -6,13 +6,18 @@ pub mod baseline;
 pub mod compact_json;
 pub mod compare;
 pub mod evidence;
+pub mod input;
+pub mod mode;
 pub mod options;
+pub mod status;
 pub mod verdict;
 
 pub use compare::{
     Comparison, EffectScale, GroupSummary, MetricComparison, OneSidedMetric, compare_evidence,
     compare_runs,
 };
-pub use evidence::{MetricEvidence, RunEvidence, load_evidence};
+pub use evidence::{MetricEvidence, RunEvidence};
+pub use input::{load_evidence, load_evidence_files};
 pub use options::GateOptions;
+pub use status::GateStatus;
 pub use verdict::Verdict;

@@ -1,6 +1,6 @@
 //! The knobs of the gate, typed once from the command line (or set by a library caller).
 
-use crate::results::check_threshold;
+use crate::results::{ExecutionMode, check_threshold};
 
 /// The smallest relative change that matters when neither the command line nor the
 /// scenario says otherwise, for wall-clock modes (host, QEMU with TCG or KVM).
@@ -11,12 +11,9 @@ pub const DEFAULT_THRESHOLD: f64 = 0.10;
 /// 10% default would hide real changes. 2% stays far above that mode's noise.
 pub const DETERMINISTIC_DEFAULT_THRESHOLD: f64 = 0.02;
 
-/// The execution mode whose timings are instruction-counted.
-pub const DETERMINISTIC_MODE: &str = "qemu-tcg-icount";
-
 /// The default threshold of a run measured in `execution_mode`.
-pub fn mode_default_threshold(execution_mode: &str) -> f64 {
-    if execution_mode == DETERMINISTIC_MODE {
+pub fn mode_default_threshold(execution_mode: &ExecutionMode) -> f64 {
+    if execution_mode.is_deterministic() {
         DETERMINISTIC_DEFAULT_THRESHOLD
     } else {
         DEFAULT_THRESHOLD
@@ -48,6 +45,8 @@ pub struct GateOptions {
     /// Both sides were measured in one session with their repetitions interleaved (the VM
     /// runner's alternating rounds), so between-run drift is already in the data.
     pub interleaved: bool,
+    /// An inconclusive metric fails the gate like a regression (`--fail-on-inconclusive`).
+    pub fail_on_inconclusive: bool,
 }
 
 impl Default for GateOptions {
@@ -63,6 +62,7 @@ impl Default for GateOptions {
             allow_missing: false,
             ignore_scenarios: Vec::new(),
             interleaved: false,
+            fail_on_inconclusive: false,
         }
     }
 }
@@ -70,7 +70,7 @@ impl Default for GateOptions {
 impl GateOptions {
     /// The threshold that applies to a metric whose results say `own` (candidate first,
     /// then baseline, as the caller passes it), measured in `execution_mode`.
-    pub fn threshold_for(&self, own: Option<f64>, execution_mode: &str) -> f64 {
+    pub fn threshold_for(&self, own: Option<f64>, execution_mode: &ExecutionMode) -> f64 {
         self.threshold_override
             .or(own)
             .or(self.default_threshold)
@@ -133,13 +133,14 @@ mod tests {
     #[test]
     fn deterministic_mode_has_a_finer_default() {
         let options = GateOptions::default();
-        assert_eq!(options.threshold_for(None, "qemu-tcg-icount"), 0.02);
-        assert_eq!(options.threshold_for(None, "host"), 0.10);
-        assert_eq!(options.threshold_for(Some(0.25), "qemu-tcg-icount"), 0.25);
+        let icount = ExecutionMode::QemuTcgIcount;
+        assert_eq!(options.threshold_for(None, &icount), 0.02);
+        assert_eq!(options.threshold_for(None, &ExecutionMode::Host), 0.10);
+        assert_eq!(options.threshold_for(Some(0.25), &icount), 0.25);
         let fixed = GateOptions {
             default_threshold: Some(0.05),
             ..GateOptions::default()
         };
-        assert_eq!(fixed.threshold_for(None, "qemu-tcg-icount"), 0.05);
+        assert_eq!(fixed.threshold_for(None, &icount), 0.05);
     }
 }

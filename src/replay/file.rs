@@ -78,5 +78,5 @@ fn replay_as<F: ReplayFormat>(
         tags: Vec::new(),
         source: request.file.clone(),
     };
-    run_scenarios(&[scenario], "host", hooks)
+    run_scenarios(&[scenario], crate::results::ExecutionMode::Host, hooks)
 }

@@ -2,6 +2,7 @@
 //! when the fields that shape timings (CPU, cores, cmdline, execution mode, kcanary version)
 //! agree; the gate warns about every difference.
 
+use super::ExecutionMode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -34,9 +35,8 @@ pub struct Environment {
     pub boot_id: String,
     pub kcanary_version: String,
     pub kcanary_git_commit: String,
-    /// Where the kernel ran: "host", or "qemu-tcg", "qemu-tcg-icount", "qemu-kvm" for VM runs.
-    /// Results from different modes are never compared silently.
-    pub execution_mode: String,
+    /// Where the kernel ran. Results from different modes are never compared silently.
+    pub execution_mode: ExecutionMode,
     /// Seconds since the Unix epoch when the run started.
     pub started_at_unix: u64,
     /// Values of the settings in `SETTINGS_THAT_MATTER` that exist on this kernel.
@@ -45,7 +45,7 @@ pub struct Environment {
 
 impl Environment {
     /// Reads the fingerprint of the running machine.
-    pub fn capture(execution_mode: &str) -> Environment {
+    pub fn capture(execution_mode: ExecutionMode) -> Environment {
         let uname = nix::sys::utsname::uname().ok();
         let field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
             uname
@@ -72,7 +72,7 @@ impl Environment {
             kcanary_git_commit: option_env!("KCANARY_GIT_COMMIT")
                 .unwrap_or("unknown")
                 .to_string(),
-            execution_mode: execution_mode.to_string(),
+            execution_mode,
             started_at_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
@@ -95,8 +95,8 @@ impl Environment {
         check("CPU count", &self.cpus.to_string(), &other.cpus.to_string());
         check(
             "execution mode",
-            &self.execution_mode,
-            &other.execution_mode,
+            self.execution_mode.as_str(),
+            other.execution_mode.as_str(),
         );
         check(
             "kcanary version",

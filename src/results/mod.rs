@@ -3,6 +3,7 @@
 
 pub mod criterion;
 pub mod environment;
+pub mod execution_mode;
 pub mod file;
 pub mod summary;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use environment::Environment;
+pub use execution_mode::ExecutionMode;
 pub use summary::Summary;
 
 /// Bumped whenever a field changes meaning or disappears; readers refuse other versions.
@@ -114,9 +116,14 @@ impl MetricResult {
         })
     }
 
-    /// "scenario/metric": the key under which the gate pairs metrics of two runs.
+    /// Which metric of which scenario: what the gate pairs two runs' metrics by.
+    pub fn id(&self) -> MetricId {
+        MetricId::new(&self.scenario, &self.metric)
+    }
+
+    /// The id as "scenario/metric", as tables show it.
     pub fn key(&self) -> String {
-        format!("{}/{}", self.scenario, self.metric)
+        self.id().to_string()
     }
 
     /// The recorded role, or the one inferred for an older file.
@@ -161,6 +168,30 @@ impl MetricResult {
             check_threshold(t).map_err(|e| format!("{}: {e}", self.key()))?;
         }
         Ok(())
+    }
+}
+
+/// One metric of one scenario, as results files and gate evidence both name it. Kept as two
+/// fields rather than the "scenario/metric" text: scenario names may contain '/' (a replayed
+/// file's path), so the text cannot be split back reliably.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MetricId {
+    pub scenario: String,
+    pub metric: String,
+}
+
+impl MetricId {
+    pub fn new(scenario: &str, metric: &str) -> MetricId {
+        MetricId {
+            scenario: scenario.to_string(),
+            metric: metric.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for MetricId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.scenario, self.metric)
     }
 }
 

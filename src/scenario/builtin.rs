@@ -1,5 +1,6 @@
 //! The scenario library compiled into the binary, and name/file resolution.
 
+use super::overrides::{ScenarioOverrides, apply_overrides};
 use super::{Scenario, file::parse_scenario};
 use crate::error::{KcanaryError, Result};
 use std::path::{Path, PathBuf};
@@ -19,57 +20,130 @@ pub fn builtin_scenarios() -> Vec<Scenario> {
         .collect()
 }
 
-/// Turns command-line words into scenarios: an existing path (or anything ending in `.toml`)
-/// is loaded as a file, anything else is a built-in name. No words means the default suite.
+/// A word naming scenarios on a command line (`run`, `vm`) or in the VM guest's
+/// configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScenarioWord {
+    /// An existing path, or anything ending in `.toml`: a scenario file.
+    File(PathBuf),
+    /// `all`: every built-in scenario.
+    All,
+    /// A built-in scenario's name.
+    Name(String),
+}
+
+impl ScenarioWord {
+    /// A file wins over a name: `./all` or `swap.toml` are files even when a built-in
+    /// scenario has that name.
+    pub fn parse(word: &str) -> ScenarioWord {
+        let path = Path::new(word);
+        if path.exists() || word.ends_with(".toml") {
+            ScenarioWord::File(path.to_path_buf())
+        } else if word == "all" {
+            ScenarioWord::All
+        } else {
+            ScenarioWord::Name(word.to_string())
+        }
+    }
+}
+
+/// What scenario words chose, resolved once: each word with the scenarios it stands for,
+/// and every chosen scenario in order with the overrides applied.
+pub struct Selection {
+    /// Empty when there were no words.
+    pub by_word: Vec<(ScenarioWord, Vec<Scenario>)>,
+    /// The default suite when there were no words.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// What `run`, `vm` and the VM guest run: the scenarios `words` name (the default suite
+/// for none), with `--repetitions` and `--set` applied.
+pub fn select(words: &[String], overrides: &ScenarioOverrides) -> Result<Selection> {
+    let by_word = resolve_words(words)?;
+    let mut scenarios = if by_word.is_empty() {
+        resolve(&[])?
+    } else {
+        by_word
+            .iter()
+            .flat_map(|(_, s)| s.iter().cloned())
+            .collect()
+    };
+    apply_overrides(&mut scenarios, overrides)?;
+    Ok(Selection { by_word, scenarios })
+}
+
+/// Turns command-line words into scenarios, in order. No words means the default suite.
 pub fn resolve(words: &[String]) -> Result<Vec<Scenario>> {
-    let library = builtin_scenarios();
     if words.is_empty() {
-        return Ok(library
+        return Ok(builtin_scenarios()
             .into_iter()
             .filter(|s| s.in_default_suite())
             .collect());
     }
+    Ok(resolve_words(words)?
+        .into_iter()
+        .flat_map(|(_, scenarios)| scenarios)
+        .collect())
+}
+
+/// Each word with the scenarios it stands for (no words: none), for callers that need to
+/// know which word brought which scenario (the VM runner copies files into the guest).
+pub fn resolve_words(words: &[String]) -> Result<Vec<(ScenarioWord, Vec<Scenario>)>> {
+    let library = builtin_scenarios();
     let mut chosen = Vec::new();
     for word in words {
-        let path = Path::new(word);
-        if path.exists() || word.ends_with(".toml") {
-            chosen.push(super::load_file(path)?);
-        } else if word == "all" {
-            chosen.extend(library.iter().cloned());
-        } else if let Some(s) = library.iter().find(|s| &s.name == word) {
-            chosen.push(s.clone());
-        } else {
-            let names: Vec<&str> = library.iter().map(|s| s.name.as_str()).collect();
-            return Err(KcanaryError::Usage(format!(
-                "unknown scenario '{word}': not a file, and not one of: {} (see `kcanary list`)",
-                names.join(", ")
-            )));
-        }
+        let word = ScenarioWord::parse(word);
+        let scenarios = match &word {
+            ScenarioWord::File(path) => vec![super::load_file(path)?],
+            ScenarioWord::All => library.clone(),
+            ScenarioWord::Name(name) => match library.iter().find(|s| &s.name == name) {
+                Some(s) => vec![s.clone()],
+                None => {
+                    let names: Vec<&str> = library.iter().map(|s| s.name.as_str()).collect();
+                    return Err(KcanaryError::Usage(format!(
+                        "unknown scenario '{name}': not a file, and not one of: {} (see \
+                         `kcanary list`)",
+                        names.join(", ")
+                    )));
+                }
+            },
+        };
+        chosen.push((word, scenarios));
     }
     without_repeats(chosen)
 }
 
-/// A scenario named twice (`run X X`, or `all` plus a name) runs once: two entries with one
-/// name would make one results file hold two answers to one question. Two *different*
-/// scenarios with one name (a file named like a built-in) are an error: which one the
-/// results mean would be a guess.
-fn without_repeats(chosen: Vec<Scenario>) -> Result<Vec<Scenario>> {
-    let mut kept: Vec<Scenario> = Vec::with_capacity(chosen.len());
-    for scenario in chosen {
-        match kept.iter().find(|k| k.name == scenario.name) {
-            None => kept.push(scenario),
-            Some(earlier) if earlier.source == scenario.source => {}
-            Some(earlier) => {
-                return Err(KcanaryError::Usage(format!(
-                    "two scenarios are named '{}' ({} and {}): rename one",
-                    scenario.name,
-                    earlier.source.display(),
-                    scenario.source.display()
-                )));
+/// A scenario named twice (`run X X`, or `all` plus a name) runs once, where it was first
+/// named: two entries with one name would make one results file hold two answers to one
+/// question. Two *different* scenarios with one name (a file named like a built-in) are an
+/// error: which one the results mean would be a guess.
+fn without_repeats(
+    chosen: Vec<(ScenarioWord, Vec<Scenario>)>,
+) -> Result<Vec<(ScenarioWord, Vec<Scenario>)>> {
+    let mut kept_names: Vec<(String, PathBuf)> = Vec::new();
+    let mut out = Vec::with_capacity(chosen.len());
+    for (word, scenarios) in chosen {
+        let mut fresh = Vec::with_capacity(scenarios.len());
+        for scenario in scenarios {
+            match kept_names.iter().find(|(name, _)| *name == scenario.name) {
+                None => {
+                    kept_names.push((scenario.name.clone(), scenario.source.clone()));
+                    fresh.push(scenario);
+                }
+                Some((_, source)) if *source == scenario.source => {}
+                Some((_, source)) => {
+                    return Err(KcanaryError::Usage(format!(
+                        "two scenarios are named '{}' ({} and {}): rename one",
+                        scenario.name,
+                        source.display(),
+                        scenario.source.display()
+                    )));
+                }
             }
         }
+        out.push((word, fresh));
     }
-    Ok(kept)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -91,5 +165,34 @@ mod tests {
         let all = names(&["all"]);
         assert_eq!(names(&["all", "ipset-list"]), all);
         assert_eq!(names(&["ipset-list", "all"]).len(), all.len());
+    }
+
+    #[test]
+    fn words_are_files_all_or_names_and_keep_their_scenarios() {
+        assert_eq!(ScenarioWord::parse("all"), ScenarioWord::All);
+        assert_eq!(
+            ScenarioWord::parse("not-here.toml"),
+            ScenarioWord::File("not-here.toml".into())
+        );
+        assert_eq!(
+            ScenarioWord::parse("ipset-create"),
+            ScenarioWord::Name("ipset-create".into())
+        );
+        let library = builtin_scenarios();
+        let words = ["ipset-create".to_string(), "all".to_string()];
+        let chosen = resolve_words(&words).unwrap();
+        assert_eq!(chosen[0].1.len(), 1);
+        assert_eq!(chosen[0].1[0].name, "ipset-create");
+        // `all` brings every scenario but the one already named.
+        assert_eq!(chosen[1].1.len(), library.len() - 1);
+        assert_eq!(resolve(&words).unwrap().len(), library.len());
+        let Err(error) = resolve_words(&["no-such-scenario".to_string()]) else {
+            panic!("an unknown name resolved");
+        };
+        assert!(
+            error
+                .to_string()
+                .contains("unknown scenario 'no-such-scenario'")
+        );
     }
 }

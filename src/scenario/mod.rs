@@ -58,7 +58,7 @@ impl Scenario {
     }
 }
 
-pub use builtin::{builtin_scenarios, resolve};
+pub use builtin::{ScenarioWord, Selection, builtin_scenarios, resolve, resolve_words, select};
 pub use file::{load_file, parse_scenario};
 
 /// Where scenario files and names are resolved from.

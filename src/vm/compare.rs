@@ -1,39 +1,123 @@
-//! The one rule the VM runner adds to the gate's comparison: results of different execution
-//! modes (host, TCG, TCG with icount, KVM) are never compared. Their timings differ by design,
-//! not by kernel, so a mismatch is refused instead of being reported as a regression.
+//! Comparing the kernels of a session with the gate: every candidate against the first
+//! kernel, never across execution modes, with the same table, files and status as
+//! `kcanary compare`. Also the gate's say in `--rounds auto` (which scenarios are still
+//! undecided) and `run_and_compare`, the whole of `kcanary vm`.
 
+use super::session::{KernelRun, SessionOptions, run_session_until};
 use crate::error::{KcanaryError, Result};
-use crate::results::Environment;
+use crate::gate::mode::ensure_same_execution_mode;
+use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence, compare_runs};
+use crate::report::export::Outputs;
+use crate::report::table::results_table;
+use crate::results::RunResults;
 
-pub fn ensure_same_execution_mode(a: &Environment, b: &Environment) -> Result<()> {
-    if a.execution_mode != b.execution_mode {
-        return Err(KcanaryError::Usage(format!(
-            "refusing to compare results of different execution modes: baseline ran as '{}', \
-             candidate as '{}' (run both the same way, e.g. both with or both without \
-             --deterministic)",
-            a.execution_mode, b.execution_mode
-        )));
+/// Compares each candidate against `baseline` after refusing results of different execution
+/// modes, writes `outputs`, and says what the comparisons add up to.
+pub fn compare_kernels(
+    baseline: &RunEvidence,
+    candidates: &[RunEvidence],
+    options: &GateOptions,
+    outputs: &Outputs,
+) -> Result<GateStatus> {
+    for candidate in candidates {
+        ensure_same_execution_mode(
+            &baseline.environment.execution_mode,
+            &candidate.environment.execution_mode,
+        )?;
     }
-    Ok(())
+    let comparisons: Vec<_> = candidates
+        .iter()
+        .map(|candidate| compare_evidence(baseline, candidate, options))
+        .collect();
+    println!();
+    outputs.write(&comparisons)?;
+    Ok(GateStatus::of(&comparisons, options))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A kernel's merged results as the gate's evidence, labelled by the kernel.
+pub fn evidence_of(run: &KernelRun) -> RunEvidence {
+    RunEvidence::from_results(run.kernel.label.clone(), &run.results)
+}
 
-    fn run(mode: &str) -> Environment {
-        Environment {
-            execution_mode: mode.into(),
-            ..Default::default()
+/// What `kcanary vm` found: every kernel's run, and the gate's status when there were
+/// kernels to compare.
+pub struct VmOutcome {
+    pub runs: Vec<KernelRun>,
+    pub gate: Option<GateStatus>,
+}
+
+/// Boots the session's kernels, prints each kernel's results, and compares every further
+/// kernel against the first. Bad gate options are refused before anything boots.
+pub fn run_and_compare(
+    session: &SessionOptions,
+    gate: &GateOptions,
+    outputs: &Outputs,
+    status: &dyn Fn(&str),
+) -> Result<VmOutcome> {
+    gate.validate().map_err(KcanaryError::Usage)?;
+    let undecided = |runs: &[RunResults]| undecided_scenarios(runs, gate);
+    let runs = run_session_until(session, status, &undecided)?;
+    print_runs(&runs);
+    let Some((baseline, candidates)) = runs.split_first().filter(|(_, c)| !c.is_empty()) else {
+        return Ok(VmOutcome { runs, gate: None });
+    };
+    let candidates: Vec<RunEvidence> = candidates.iter().map(evidence_of).collect();
+    // Rounds alternate kernels, so with two or more rounds each side's repetitions span
+    // several boots interleaved with the other side's: between-boot drift is in the data.
+    let options = GateOptions {
+        interleaved: baseline.boots.len() > 1,
+        ..gate.clone()
+    };
+    let status = compare_kernels(&evidence_of(baseline), &candidates, &options, outputs)?;
+    Ok(VmOutcome {
+        gate: Some(status),
+        runs,
+    })
+}
+
+/// The scenarios of which some metric is still inconclusive in a candidate against the
+/// first kernel: what `--rounds auto` boots again.
+pub fn undecided_scenarios(runs: &[RunResults], gate: &GateOptions) -> Vec<String> {
+    let Some((baseline, candidates)) = runs.split_first() else {
+        return Vec::new();
+    };
+    let options = GateOptions {
+        interleaved: true,
+        ..gate.clone()
+    };
+    let mut names: Vec<String> = Vec::new();
+    for candidate in candidates {
+        let comparison = compare_runs(baseline, candidate, &options);
+        for m in comparison
+            .metrics
+            .iter()
+            .filter(|m| m.verdict == Verdict::Inconclusive)
+        {
+            if !names.contains(&m.id.scenario) {
+                names.push(m.id.scenario.clone());
+            }
         }
     }
+    names
+}
 
-    #[test]
-    fn different_modes_are_refused() {
-        let error =
-            ensure_same_execution_mode(&run("qemu-tcg"), &run("qemu-tcg-icount")).unwrap_err();
-        assert_eq!(error.exit_code(), crate::error::exit_code::BAD_INPUT);
-        assert!(error.to_string().contains("different execution modes"));
-        ensure_same_execution_mode(&run("qemu-tcg"), &run("qemu-tcg")).unwrap();
+/// Each kernel's results table, where its file is, and how long its boots took.
+pub fn print_runs(runs: &[KernelRun]) {
+    for run in runs {
+        println!("\n{}", results_table(&run.results));
+        println!("results: {}", run.results_path.display());
+        let boots: Vec<String> = run
+            .boots
+            .iter()
+            .map(|b| match b.to_first_workload {
+                Some(t) => format!("{:.1} s", t.as_secs_f64()),
+                None => "?".into(),
+            })
+            .collect();
+        let total: f64 = run.boots.iter().map(|b| b.wall.as_secs_f64()).sum();
+        println!(
+            "boot to first workload (host wall time, per round): {}; all rounds {total:.0} s",
+            boots.join(", ")
+        );
     }
 }

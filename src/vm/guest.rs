@@ -80,17 +80,13 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
     for failure in &outcome.module_failures {
         log(&format!("module {}: {}", failure.module, failure.error));
     }
-    let mut scenarios = match super::session::resolve_scenarios(&config.scenarios) {
-        Ok(s) => s,
+    let scenarios = match crate::scenario::select(&config.scenarios, &config.overrides) {
+        Ok(selection) => selection.scenarios,
         Err(e) => {
             outcome.error = Some(e.to_string());
             return outcome;
         }
     };
-    if let Err(e) = crate::scenario::overrides::apply_overrides(&mut scenarios, &config.overrides) {
-        outcome.error = Some(e.to_string());
-        return outcome;
-    }
     outcome.uptime_at_workloads_s = uptime_s();
     log(&format!(
         "{} (uptime {:.2} s)",
@@ -108,7 +104,7 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
         progress: &NoProgress,
         status: &status,
     };
-    match runner::run_scenarios(&scenarios, &config.execution_mode, &hooks) {
+    match runner::run_scenarios(&scenarios, config.execution_mode.clone(), &hooks) {
         Ok(results) => outcome.results = Some(results),
         Err(e) => outcome.error = Some(e.to_string()),
     }

@@ -2,10 +2,11 @@
 //! (`kernel`), pick and order its modules (`modules`, `elf`), build an initramfs whose /init is
 //! kcanary itself (`cpio`, `initramfs`), boot it (`qemu`, `console`), let the guest run the
 //! scenarios (`guest`) and send results back over the second serial port (`protocol`), then
-//! merge rounds per kernel (`merge`); kernels are compared by the gate, with one extra rule
-//! (`compare`: never across execution modes). `session` ties the steps together for
-//! `kcanary vm` and `kcanary bisect-step`.
+//! merge rounds per kernel (`merge`). `session` ties the steps together; `compare` compares
+//! the kernels of a session with the gate (never across execution modes) and `bisect` turns
+//! that into one `git bisect run` step.
 
+pub mod bisect;
 pub mod compare;
 pub mod console;
 pub mod cpio;

@@ -4,7 +4,7 @@
 //!
 //! Frame: `KCANARY-RESULTS-BEGIN v1 bytes=<n> fnv1a64=<hex>\n<n bytes of JSON>\nKCANARY-RESULTS-END\n`.
 
-use crate::results::RunResults;
+use crate::results::{ExecutionMode, RunResults};
 use serde::{Deserialize, Serialize};
 
 /// Where the guest finds its configuration in the initramfs.
@@ -24,8 +24,8 @@ const END: &str = "KCANARY-RESULTS-END";
 pub struct GuestConfig {
     /// Scenario words for `scenario::resolve` (files already rewritten to initramfs paths).
     pub scenarios: Vec<String>,
-    /// Recorded in the results' environment ("qemu-tcg", "qemu-tcg-icount", "qemu-kvm").
-    pub execution_mode: String,
+    /// Recorded in the results' environment.
+    pub execution_mode: ExecutionMode,
     /// Module files in the initramfs, in load order.
     pub modules: Vec<String>,
     pub overrides: ScenarioOverrides,

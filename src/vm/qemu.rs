@@ -6,6 +6,7 @@
 
 use super::console::{self, ConsoleFindings};
 use super::protocol::{self, GuestOutcome};
+use crate::results::ExecutionMode;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -24,11 +25,11 @@ pub enum Accel {
 }
 
 impl Accel {
-    pub fn execution_mode(self) -> &'static str {
+    pub fn execution_mode(self) -> ExecutionMode {
         match self {
-            Accel::Kvm => "qemu-kvm",
-            Accel::Tcg => "qemu-tcg",
-            Accel::TcgIcount => "qemu-tcg-icount",
+            Accel::Kvm => ExecutionMode::QemuKvm,
+            Accel::Tcg => ExecutionMode::QemuTcg,
+            Accel::TcgIcount => ExecutionMode::QemuTcgIcount,
         }
     }
 
@@ -356,7 +357,10 @@ mod tests {
 
     #[test]
     fn each_mode_has_its_own_name_and_icount_only_in_deterministic_mode() {
-        assert_eq!(Accel::TcgIcount.execution_mode(), "qemu-tcg-icount");
+        assert_eq!(
+            Accel::TcgIcount.execution_mode(),
+            ExecutionMode::QemuTcgIcount
+        );
         assert!(Accel::TcgIcount.qemu_args().contains(&"shift=0,sleep=off"));
         assert!(!Accel::Tcg.qemu_args().contains(&"-icount"));
         assert!(kernel_cmdline().ends_with("-- guest-init"));

@@ -11,8 +11,9 @@ use super::modules::{LoadPlan, ModuleTree};
 use super::protocol::{GuestConfig, SCENARIO_DIR, ScenarioOverrides};
 use super::qemu::{self, Accel, BootSpec};
 use crate::error::{KcanaryError, Result};
-use crate::results::RunResults;
 use crate::results::file::write_json_atomic;
+use crate::results::{ExecutionMode, RunResults};
+use crate::scenario::{self, Scenario, ScenarioWord};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,19 @@ pub struct SessionOptions {
     pub overrides: ScenarioOverrides,
 }
 
+impl SessionOptions {
+    /// The execution mode the session's results will carry, when the options fix it; `None`
+    /// under automatic acceleration, which decides per host and kernel while booting.
+    pub fn planned_execution_mode(&self) -> Option<ExecutionMode> {
+        match self.accel {
+            _ if self.deterministic => Some(Accel::TcgIcount.execution_mode()),
+            AccelChoice::Tcg => Some(Accel::Tcg.execution_mode()),
+            AccelChoice::Kvm => Some(Accel::Kvm.execution_mode()),
+            AccelChoice::Auto => None,
+        }
+    }
+}
+
 /// One boot's timings, for the summary and the README measurements.
 pub struct BootRecord {
     pub round: usize,
@@ -109,7 +123,7 @@ impl GuestPayload {
         let plan = plan_modules(&p.kernel, &self.module_patterns, status)?;
         let config = GuestConfig {
             scenarios: self.words.clone(),
-            execution_mode: accel.execution_mode().to_string(),
+            execution_mode: accel.execution_mode(),
             modules: Vec::new(),
             overrides: self.overrides.clone(),
             hide_user_namespaces: self.hide_user_namespaces,
@@ -150,12 +164,15 @@ pub fn run_session_until(
                 .into(),
         ));
     }
-    let mut scenarios = resolve_scenarios(&options.scenarios)?;
-    crate::scenario::overrides::apply_overrides(&mut scenarios, &options.overrides)?;
-    let (words, scenario_files) = guest_scenario_words(&options.scenarios);
-    let guest_word_of = guest_words_by_name(&options.scenarios, &words)?;
+    let selection = scenario::select(&options.scenarios, &options.overrides)?;
+    let scenarios = &selection.scenarios;
+    let GuestWords {
+        words,
+        files: scenario_files,
+        word_of: guest_word_of,
+    } = GuestWords::of(&selection.by_word, scenarios);
     let mut module_patterns: Vec<&'static str> = Vec::new();
-    for scenario in &scenarios {
+    for scenario in scenarios {
         for pattern in scenario.workload.kernel_modules() {
             if !module_patterns.contains(pattern) {
                 module_patterns.push(pattern);
@@ -442,52 +459,57 @@ fn plan_modules(kernel: &Kernel, patterns: &[&str], status: &dyn Fn(&str)) -> Re
     Ok(plan)
 }
 
-/// Scenario words as the guest sees them: built-in names unchanged, files copied into the
-/// initramfs and renamed to their path there.
-fn guest_scenario_words(words: &[String]) -> (Vec<String>, Vec<(String, PathBuf)>) {
-    let mut guest_words = Vec::new();
-    let mut files = Vec::new();
-    for (index, word) in words.iter().enumerate() {
-        let path = Path::new(word);
-        if path.exists() || word.ends_with(".toml") {
-            let name = format!(
-                "{index:02}-{}",
-                path.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            );
-            guest_words.push(format!("{SCENARIO_DIR}/{name}"));
-            files.push((name, path.to_path_buf()));
-        } else {
-            guest_words.push(word.clone());
-        }
-    }
-    (guest_words, files)
+/// The scenario words as the guest sees them, from the host's one resolution: built-in
+/// names and `all` unchanged, files copied into the initramfs and named by their path there.
+struct GuestWords {
+    words: Vec<String>,
+    /// (name in `SCENARIO_DIR`, host path) of every file to copy.
+    files: Vec<(String, PathBuf)>,
+    /// For every chosen scenario, the guest word that runs it alone (`--rounds auto`).
+    word_of: Vec<(String, String)>,
 }
 
-/// For every scenario the words resolve to, the guest word that runs it alone: a built-in
-/// scenario's name, or the initramfs path of the file that defines it.
-fn guest_words_by_name(
-    host_words: &[String],
-    guest_words: &[String],
-) -> Result<Vec<(String, String)>> {
-    if host_words.is_empty() {
-        let all = resolve_scenarios(host_words)?;
-        return Ok(all.into_iter().map(|s| (s.name.clone(), s.name)).collect());
-    }
-    let mut pairs = Vec::new();
-    for (host, guest) in host_words.iter().zip(guest_words) {
-        let is_file = guest.starts_with(SCENARIO_DIR);
-        for scenario in resolve_scenarios(std::slice::from_ref(host))? {
-            let word = if is_file {
-                guest.clone()
-            } else {
-                scenario.name.clone()
-            };
-            pairs.push((scenario.name, word));
+impl GuestWords {
+    fn of(chosen: &[(ScenarioWord, Vec<Scenario>)], scenarios: &[Scenario]) -> GuestWords {
+        let mut guest = GuestWords {
+            words: Vec::new(),
+            files: Vec::new(),
+            word_of: Vec::new(),
+        };
+        if chosen.is_empty() {
+            // The default suite: every scenario runs alone by its name.
+            guest.word_of = scenarios
+                .iter()
+                .map(|s| (s.name.clone(), s.name.clone()))
+                .collect();
         }
+        for (index, (word, scenarios)) in chosen.iter().enumerate() {
+            let guest_word = match word {
+                ScenarioWord::File(path) => {
+                    let name = format!(
+                        "{index:02}-{}",
+                        path.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    );
+                    guest.files.push((name.clone(), path.clone()));
+                    format!("{SCENARIO_DIR}/{name}")
+                }
+                ScenarioWord::All => "all".to_string(),
+                ScenarioWord::Name(name) => name.clone(),
+            };
+            for scenario in scenarios {
+                // A file's scenario runs alone by its file, a built-in one by its name.
+                let alone = match word {
+                    ScenarioWord::File(_) => guest_word.clone(),
+                    _ => scenario.name.clone(),
+                };
+                guest.word_of.push((scenario.name.clone(), alone));
+            }
+            guest.words.push(guest_word);
+        }
+        guest
     }
-    Ok(pairs)
 }
 
 fn unique_label(label: &str, index: usize, earlier: &[Prepared]) -> String {
@@ -508,20 +530,46 @@ fn unique_label(label: &str, index: usize, earlier: &[Prepared]) -> String {
     }
 }
 
-/// Resolves scenario words one by one, loading files directly, so that a scenario file works
-/// even when no built-in name is involved. Shared by host and guest so both see the same list.
-pub fn resolve_scenarios(words: &[String]) -> Result<Vec<crate::scenario::Scenario>> {
-    if words.is_empty() {
-        return crate::scenario::resolve(words);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_words_copy_files_and_run_each_scenario_alone() {
+        let library = scenario::builtin_scenarios();
+        let create = library.iter().find(|s| s.name == "ipset-create").unwrap();
+        let from_file = Scenario {
+            name: "mine".into(),
+            ..create.clone()
+        };
+        let chosen = vec![
+            (
+                ScenarioWord::Name("ipset-create".into()),
+                vec![create.clone()],
+            ),
+            (
+                ScenarioWord::File("dir/mine.toml".into()),
+                vec![from_file.clone()],
+            ),
+        ];
+        let guest = GuestWords::of(&chosen, &[create.clone(), from_file]);
+        let in_guest = format!("{SCENARIO_DIR}/01-mine.toml");
+        assert_eq!(guest.words, ["ipset-create".to_string(), in_guest.clone()]);
+        assert_eq!(
+            guest.files,
+            [("01-mine.toml".to_string(), PathBuf::from("dir/mine.toml"))]
+        );
+        assert_eq!(
+            guest.word_of,
+            [
+                ("ipset-create".to_string(), "ipset-create".to_string()),
+                ("mine".to_string(), in_guest)
+            ]
+        );
+        // No words: the default suite, each scenario by its name.
+        let defaults = scenario::resolve(&[]).unwrap();
+        let guest = GuestWords::of(&[], &defaults);
+        assert!(guest.words.is_empty() && guest.files.is_empty());
+        assert_eq!(guest.word_of.len(), defaults.len());
     }
-    let mut scenarios = Vec::new();
-    for word in words {
-        let path = Path::new(word);
-        if path.exists() || word.ends_with(".toml") {
-            scenarios.push(crate::scenario::load_file(path)?);
-        } else {
-            scenarios.extend(crate::scenario::resolve(std::slice::from_ref(word))?);
-        }
-    }
-    Ok(scenarios)
 }

@@ -7,6 +7,7 @@ mod cells;
 mod json;
 mod junit;
 mod markdown;
+mod outputs;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -15,6 +16,7 @@ pub use bencher::BencherExporter;
 pub use json::JsonExporter;
 pub use junit::JunitExporter;
 pub use markdown::MarkdownExporter;
+pub use outputs::{ExportFormat, Outputs};
 pub use text::TextExporter;
 
 use crate::gate::Comparison;

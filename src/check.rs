@@ -1,0 +1,31 @@
+//! `kcanary check` and `kcanary compare` as one library call: load stored results or
+//! baseline files, compare every further file against the first, write the outputs, and
+//! say what it adds up to. (The VM runner's counterpart is `vm::compare`.)
+
+use crate::error::{KcanaryError, Result};
+use crate::gate::{GateOptions, GateStatus, compare_evidence, load_evidence_files};
+use crate::report::export::Outputs;
+use std::path::PathBuf;
+
+/// `paths[0]` is the baseline of every other file. Bad options and unreadable files are
+/// refused before anything is written.
+pub fn compare_files(
+    paths: &[PathBuf],
+    options: &GateOptions,
+    outputs: &Outputs,
+) -> Result<GateStatus> {
+    options.validate().map_err(KcanaryError::Usage)?;
+    let runs = load_evidence_files(paths)?;
+    let Some((baseline, candidates)) = runs.split_first().filter(|(_, rest)| !rest.is_empty())
+    else {
+        return Err(KcanaryError::Usage(
+            "compare needs at least two files".into(),
+        ));
+    };
+    let comparisons: Vec<_> = candidates
+        .iter()
+        .map(|candidate| compare_evidence(baseline, candidate, options))
+        .collect();
+    outputs.write(&comparisons)?;
+    Ok(GateStatus::of(&comparisons, options))
+}
