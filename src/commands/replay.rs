@@ -45,6 +45,8 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
             lines,
         })
     };
+    kcanary::isolate::signals::handle_termination_signals()?;
+    super::run::note_memcg_leftovers();
     // A scenario holds a `&'static` workload; this one lives until the process exits anyway.
     let workload: &'static dyn Workload = Box::leak(workload);
     let mut params =
