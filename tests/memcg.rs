@@ -514,6 +514,8 @@ fn a_termination_signal_removes_everything_the_run_created() {
 fn a_later_ipset_run_names_the_leftovers_of_a_killed_memcg_run() {
     let _serial = serial();
     let hierarchy = hierarchy();
+    remove_leftovers(&hierarchy).unwrap();
+    let baseline = dying_in_hierarchy(&hierarchy).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut victim = spawn_long_memcg_run(dir.path(), "tmpfs");
     let victim_pid = victim.id();
@@ -550,4 +552,6 @@ fn a_later_ipset_run_names_the_leftovers_of_a_killed_memcg_run() {
     remove_leftovers(&hierarchy).unwrap();
     assert!(!cgroup.exists());
     assert!(!run_dir(victim_pid).exists());
+    // The next test counts dying cgroups: let the victim's go first.
+    settle_to(&hierarchy, baseline);
 }
