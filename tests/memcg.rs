@@ -402,3 +402,160 @@ fn concurrent_runs_take_turns_and_both_count_right() {
         .any(|o| String::from_utf8_lossy(&o.stderr).contains("waiting for another memcg run"));
     assert!(waited, "one run should have waited for the other");
 }
+
+// Issue 12 item 3: SIGINT, SIGTERM and SIGHUP remove what the run created; leftovers of a
+// SIGKILLed run are named by any later run.
+
+/// Starts a memcg run long enough to be stopped halfway (50,000 cgroups), charging to
+/// `charge` ("tmpfs" or "page_cache", the latter in /var/tmp/kcanary-<pid>).
+fn spawn_long_memcg_run(dir: &Path, charge: &str) -> std::process::Child {
+    let scenario = dir.join(format!("long-{charge}.toml"));
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"long-{charge}\"\nworkload = \"memcg.dying\"\nrepetitions = 1\n\
+             [params]\ncgroups = 50000\nreads = 5\nsettle_seconds = 20\ncharge = \"{charge}\"\n"
+        ),
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.join(format!("long-{charge}.json")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Where the run of `pid` keeps its charged files.
+fn charge_store(pid: u32, charge: &str) -> PathBuf {
+    match charge {
+        "tmpfs" => run_dir(pid).join("tmpfs"),
+        _ => Path::new("/var/tmp").join(owner_name(pid)),
+    }
+}
+
+/// Waits until `run` has its parent cgroup and a few dozen charged files (dying cgroups).
+fn wait_for_buildup(run: &mut std::process::Child, hierarchy: &MemoryHierarchy, charge: &str) {
+    let cgroup = hierarchy.root().join(owner_name(run.id()));
+    let store = charge_store(run.id(), charge);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let files = std::fs::read_dir(&store).map(|d| d.count()).unwrap_or(0);
+        if cgroup.exists() && files >= 50 {
+            return;
+        }
+        assert!(run.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(Instant::now() < deadline, "the run never built up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The output of `child`; fails the test if it runs longer than `limit`.
+fn output_within(mut child: std::process::Child, limit: Duration) -> std::process::Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_termination_signal_removes_everything_the_run_created() {
+    use nix::sys::signal::Signal;
+    let _serial = serial();
+    let hierarchy = hierarchy();
+    remove_leftovers(&hierarchy).unwrap();
+    let baseline = dying_in_hierarchy(&hierarchy).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, charge) in [
+        (Signal::SIGINT, "tmpfs"),
+        (Signal::SIGTERM, "tmpfs"),
+        (Signal::SIGHUP, "page_cache"),
+    ] {
+        let mut run = spawn_long_memcg_run(dir.path(), charge);
+        let pid = run.id();
+        wait_for_buildup(&mut run, &hierarchy, charge);
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
+        let output = output_within(run, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(128 + signal as i32),
+            "{signal}: {stderr}"
+        );
+        assert!(stderr.contains(&format!("stopped by {signal}")), "{stderr}");
+        let cgroup = hierarchy.root().join(owner_name(pid));
+        assert!(!cgroup.exists(), "{signal} left {}", cgroup.display());
+        assert!(!run_dir(pid).exists(), "{signal} left the run directory");
+        let store = charge_store(pid, charge);
+        assert!(!store.exists(), "{signal} left {}", store.display());
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(
+            !mountinfo.contains(&format!("/{}/", owner_name(pid))),
+            "{signal} left a mount: {mountinfo}"
+        );
+    }
+    // The charged files went too, so the dying cgroups they held are freed.
+    let left = settle_to(&hierarchy, baseline);
+    assert!(
+        left <= tolerance(0),
+        "{left} dying cgroups above the baseline"
+    );
+}
+
+#[test]
+fn a_later_ipset_run_names_the_leftovers_of_a_killed_memcg_run() {
+    let _serial = serial();
+    let hierarchy = hierarchy();
+    remove_leftovers(&hierarchy).unwrap();
+    let baseline = dying_in_hierarchy(&hierarchy).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut victim = spawn_long_memcg_run(dir.path(), "tmpfs");
+    let victim_pid = victim.id();
+    wait_for_buildup(&mut victim, &hierarchy, "tmpfs");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(victim_pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    victim.wait().unwrap();
+    let cgroup = hierarchy.root().join(owner_name(victim_pid));
+
+    let ipset = Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args(["run", "ipset-swap-storm-0", "--repetitions", "1"])
+        .args(["--set", "swaps=10", "--out"])
+        .arg(dir.path().join("ipset.json"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = output_within(ipset, Duration::from_secs(120));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "note: a killed kcanary run (pid {victim_pid}) left {}, a tmpfs mounted on {}",
+            cgroup.display(),
+            run_dir(victim_pid).join("tmpfs").display()
+        )),
+        "{stderr}"
+    );
+    // An ipset run leaves them alone; a memcg run (here: the library call) removes them.
+    assert!(cgroup.exists());
+    remove_leftovers(&hierarchy).unwrap();
+    assert!(!cgroup.exists());
+    assert!(!run_dir(victim_pid).exists());
+    // The next test counts dying cgroups: let the victim's go first.
+    settle_to(&hierarchy, baseline);
+}

@@ -305,6 +305,50 @@ fn a_full_disk_leaves_no_temporary_file() {
     assert!(out.contains("add_ns"), "{out}");
 }
 
+#[test]
+fn a_signal_during_the_results_write_leaves_no_temporary_file() {
+    use nix::sys::signal::{Signal, kill};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    // A million swaps make a 16 MB results file: its write lasts long enough to stop the
+    // process with the temporary file in place. A try that misses it is repeated.
+    for _ in 0..3 {
+        let _ = std::fs::remove_file(&out);
+        let mut child = kcanary()
+            .args(["run", "ipset-swap-storm-0", "--repetitions", "1"])
+            .args(["--set", "swaps=1000000", "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let tmp = dir.path().join(format!(".r.json.tmp-{}", child.id()));
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while !tmp.exists() && child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the results write never started");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let _ = kill(pid, Signal::SIGSTOP);
+        let caught = tmp.exists() && !out.exists();
+        let _ = kill(pid, Signal::SIGTERM);
+        let _ = kill(pid, Signal::SIGCONT);
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            assert!(started.elapsed() < LIMIT, "still running after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        assert!(!tmp.exists(), "temporary file left: {}", stderr(&o));
+        if caught {
+            assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+            assert!(stderr(&o).contains("stopped by SIGTERM"), "{}", stderr(&o));
+            return;
+        }
+    }
+    panic!("three runs wrote their results before they could be stopped");
+}
+
 // Item 9: messages that say what is wrong, briefly.
 
 #[test]

@@ -25,6 +25,7 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
         progress: &progress,
         status: &status,
     };
+    super::note_memcg_leftovers();
     let run = replay_file(&request, &hooks)?;
     // The table first: if the write still fails, the numbers are at least on the terminal.
     print!("{}", results_table(&run));

@@ -17,6 +17,8 @@ pub fn execute(args: RunArgs) -> Result<i32> {
     let scenarios = scenario::select(&args.scenarios, &overrides)?.scenarios;
     check_writable(&args.out)?;
     ensure_privileges()?;
+    kcanary::isolate::signals::handle_termination_signals()?;
+    super::note_memcg_leftovers();
     let progress = TerminalProgress::new();
     let status = |line: &str| eprintln!("kcanary: {line}");
     let hooks = RunHooks {

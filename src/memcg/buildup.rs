@@ -5,6 +5,7 @@ use super::charge::Charger;
 use super::names::NumberedPath;
 use super::workspace::Workspace;
 use crate::error::{KcanaryError, Result};
+use crate::isolate::signals;
 use crate::netlink::errno_name;
 use crate::workload::Progress;
 use std::time::Instant;
@@ -53,6 +54,9 @@ pub fn build_dying(
     let mut file = NumberedPath::new(&workspace.store.join("c"), "");
     progress.start("memcg: dying cgroups", count);
     for index in 0..count {
+        // A signal's cleanup waits for this cgroup's charging process to be reaped; after
+        // that the loop stops here (uncontended, the lock costs nanoseconds).
+        let _section = signals::critical_section();
         if index % PROGRESS_EVERY == 0 {
             progress.set(index);
         }

@@ -63,6 +63,53 @@ pub fn remove_leftovers(hierarchy: &MemoryHierarchy) -> Result<Vec<LeftoverRepor
     Ok(reports)
 }
 
+/// What one dead run left, found without touching it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    pub pid: u32,
+    /// Its cgroup, run directory (and tmpfs mount) and page-cache store, those that exist.
+    pub paths: Vec<String>,
+}
+
+impl std::fmt::Display for Leftover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a killed kcanary run (pid {}) left {}",
+            self.pid,
+            self.paths.join(", ")
+        )
+    }
+}
+
+/// The leftovers of every dead run, for commands that leave them alone but say they exist.
+pub fn find_leftovers(hierarchy: &MemoryHierarchy) -> Vec<Leftover> {
+    let own_pid = std::process::id();
+    candidate_pids(hierarchy)
+        .into_iter()
+        .filter(|&pid| pid != own_pid && matches!(owner_of(pid), Owner::Gone(_)))
+        .map(|pid| {
+            let mut paths = Vec::new();
+            let cgroup = hierarchy.root().join(owner_name(pid));
+            let run_dir = run_dir(pid);
+            let tmpfs = run_dir.join("tmpfs");
+            if cgroup.exists() {
+                paths.push(cgroup.display().to_string());
+            }
+            if is_mount_point(&tmpfs) {
+                paths.push(format!("a tmpfs mounted on {}", tmpfs.display()));
+            } else if run_dir.exists() {
+                paths.push(run_dir.display().to_string());
+            }
+            if let Some(store) = recorded_page_cache_store(&run_dir).filter(|s| s.exists()) {
+                paths.push(store.display().to_string());
+            }
+            Leftover { pid, paths }
+        })
+        .filter(|leftover| !leftover.paths.is_empty())
+        .collect()
+}
+
 /// Pids named by `kcanary-<pid>` entries in the hierarchy root and in /run.
 fn candidate_pids(hierarchy: &MemoryHierarchy) -> BTreeSet<u32> {
     let mut pids = BTreeSet::new();

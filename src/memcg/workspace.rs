@@ -2,13 +2,15 @@
 //! run directory `/run/kcanary-<pid>` → its lock → where charged files go (a tmpfs we mount,
 //! or a page-cache directory recorded in the run directory) → the parent cgroup
 //! `kcanary-<pid>` under the hierarchy root. `teardown` undoes it in reverse, and `Drop`
-//! calls it on error paths too.
+//! calls it on error paths too; on SIGINT/SIGTERM/SIGHUP the signal thread removes it with
+//! the code that removes a killed run's leftovers.
 
 use super::hierarchy::{CgroupVersion, MemoryHierarchy};
 use super::names::{owner_name, page_cache_note, run_dir, tmpfs_dir};
 use super::owner::OwnerLock;
 use super::teardown::{delete_files_in, remove_cgroup_tree, remove_dir_if_present, unmount};
 use crate::error::{KcanaryError, Result};
+use crate::isolate::signals::{self, OnSignal};
 use crate::netlink::errno_name;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -40,6 +42,7 @@ pub struct Workspace {
     enabled_root_memory: bool,
     lock: Option<OwnerLock>,
     torn_down: bool,
+    _removed_on_signal: OnSignal,
     _one_per_process: MutexGuard<'static, ()>,
 }
 
@@ -58,6 +61,17 @@ impl Workspace {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let pid = std::process::id();
         let run_dir = run_dir(pid);
+        // Registered before anything exists: whatever has been made when a signal comes is
+        // found and removed by name.
+        let on_signal_hierarchy = hierarchy.clone();
+        let removed_on_signal = signals::on_signal(move || {
+            if let Err(e) = super::leftovers::remove_owned_by(&on_signal_hierarchy, pid) {
+                eprintln!(
+                    "kcanary: warning: cleanup of {} failed: {e}",
+                    owner_name(pid)
+                );
+            }
+        });
         let mut workspace = Workspace {
             hierarchy: hierarchy.clone(),
             parent: hierarchy.root().join(owner_name(pid)),
@@ -68,8 +82,11 @@ impl Workspace {
             enabled_root_memory: false,
             lock: None,
             torn_down: false,
+            _removed_on_signal: removed_on_signal,
             _one_per_process: guard,
         };
+        // Dropped before `workspace` on an early return, whose `Drop` enters a section too.
+        let _section = signals::critical_section();
         // A workspace of this very process that an earlier teardown failed to remove.
         super::leftovers::remove_owned_by(hierarchy, pid)?;
         workspace.create_run_dir()?;
@@ -126,6 +143,7 @@ impl Workspace {
         if self.torn_down {
             return Ok(());
         }
+        let _section = signals::critical_section();
         self.torn_down = true;
         delete_files_in(&self.store)?;
         remove_cgroup_tree(&self.hierarchy, &self.parent)?;

@@ -61,6 +61,9 @@ fn replay_as<F: ReplayFormat>(
     if F::WORKS_UNPRIVILEGED && !privileges::is_root() {
         privileges::enter_user_namespace()?;
     }
+    // After the user-namespace step (which needs a single-threaded process), before anything
+    // is created: a signal from here on removes what the replay made.
+    crate::isolate::signals::handle_termination_signals()?;
     // A scenario holds a `&'static` workload; `kcanary replay` makes one and exits.
     let workload: &'static dyn Workload = Box::leak(Box::new(LoadedReplay::<F> {
         path: request.file.clone(),

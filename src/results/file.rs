@@ -3,6 +3,7 @@
 
 use super::{RunResults, SCHEMA_VERSION};
 use crate::error::KcanaryError;
+use crate::isolate::signals;
 use std::io::Write;
 use std::path::Path;
 
@@ -14,8 +15,8 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 }
 
 /// Atomically replaces `path` with `bytes` (fsync before rename, so a crash leaves either the
-/// old file or the new one). On any error the temporary file is removed: a full disk must not
-/// also leave a half-written `.NAME.tmp-PID` behind.
+/// old file or the new one). On any error, and on SIGINT/SIGTERM/SIGHUP, the temporary file is
+/// removed: a full disk or a stopped run must not also leave a half-written `.NAME.tmp-PID`.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError> {
     let io_err =
         |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", path.display()));
@@ -26,15 +27,31 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), KcanaryError>
     let dir = parent_dir(path);
     std::fs::create_dir_all(&dir).map_err(io_err)?;
     let tmp = temporary_path(&dir, path, "tmp");
-    let written = write_and_rename(&tmp, path, bytes);
+    // A signal while the file exists removes it too. The section keeps the signal's cleanup
+    // from looking before the file is created; the long write runs outside it.
+    let section = signals::critical_section();
+    let removed_on_signal = signals::on_signal({
+        let tmp = tmp.clone();
+        move || {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    });
+    let created = std::fs::File::create(&tmp);
+    drop(section);
+    let written = created.and_then(|file| write_and_rename(file, &tmp, path, bytes));
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    drop(removed_on_signal);
     written.map_err(io_err)
 }
 
-fn write_and_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::File::create(tmp)?;
+fn write_and_rename(
+    mut file: std::fs::File,
+    tmp: &Path,
+    path: &Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
