@@ -15,8 +15,7 @@
 #   gate's options (--fail-on-inconclusive, --junit FILE, --threshold F, ...).
 # KERNEL: a linux-image .deb, a bzImage, or a kernel build directory.
 # Environment: KCANARY (the kcanary to run; default: target/release/kcanary, else PATH),
-#   KCANARY_GUEST_BINARY (static kcanary for the guest; when unset, the static build in this
-#   repository's target directory, made here with cargo if missing).
+#   KCANARY_GUEST_BINARY (the kcanary to run as the guest's init; default: $KCANARY itself).
 set -eu
 
 candidate="" reference="" baseline="" rounds=3 out="kcanary-canary" extra=""
@@ -29,7 +28,7 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --deterministic) extra="$extra --deterministic"; shift ;;
         --accel) extra="$extra --accel $2"; shift 2 ;;
-        --help|-h) sed -n '2,19p' "$0"; exit 0 ;;
+        --help|-h) sed -n '2,18p' "$0"; exit 0 ;;
         --) shift; break ;;
         -*) echo "canary: unknown option $1" >&2; exit 2 ;;
         *) break ;;
@@ -50,17 +49,6 @@ fi
 if [ -z "$kcanary" ]; then
     (cd "$repo" && cargo build --release --locked)
     kcanary="$target/release/kcanary"
-fi
-# The guest's init must be a static kcanary (the initramfs holds no libraries).
-if [ -z "${KCANARY_GUEST_BINARY:-}" ]; then
-    static="$target/x86_64-unknown-linux-gnu/release/kcanary"
-    if command -v cargo >/dev/null; then
-        # A no-op when up to date; keeps the guest in step with the host binary.
-        (cd "$repo" && RUSTFLAGS="-C target-feature=+crt-static" \
-            cargo build --release --locked --target x86_64-unknown-linux-gnu --bin kcanary)
-    fi
-    KCANARY_GUEST_BINARY=$static
-    export KCANARY_GUEST_BINARY
 fi
 
 mkdir -p "$out"

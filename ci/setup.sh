@@ -26,7 +26,7 @@ if [ "${1:-}" = "--tests" ]; then
   # the VM runner and its tests; fonts-dejavu-core is not needed (the font is embedded).
   packages+=(ipset qemu-system-x86 dpkg xz-utils zstd strace)
   # cpio: the initramfs writer's tests compare with it; kmod: modinfo checks the module
-  # dependencies kcanary reads itself; libc6-dev: static glibc for the VM guest's init.
+  # dependencies kcanary reads itself; libc6-dev: glibc to link against.
   packages+=(cpio kmod libc6-dev)
 fi
 missing=()

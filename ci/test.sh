@@ -8,9 +8,7 @@ if [ -x ci/fetch-kernels.sh ]; then
   export KCANARY_TEST_KERNELS="${KCANARY_TEST_KERNELS:-/var/cache/kcanary/kernels}"
   ci/fetch-kernels.sh "$KCANARY_TEST_KERNELS"
 fi
+# The VM tests boot kernels whose init is this build's target/release/kcanary (dynamically
+# linked: the initramfs carries its loader and libraries).
 cargo build --release --all-targets --locked
-# The VM tests boot kernels whose init is a static kcanary (target/x86_64-unknown-linux-gnu/
-# release/kcanary, found next to the test binaries).
-RUSTFLAGS="-C target-feature=+crt-static" \
-  cargo build --release --locked --target x86_64-unknown-linux-gnu --bin kcanary
 cargo test --release --locked --no-fail-fast -- --test-threads=2

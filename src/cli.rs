@@ -267,8 +267,8 @@ pub struct VmRunArgs {
     /// Guest memory in MiB.
     #[arg(long, default_value_t = 1024)]
     pub memory: u32,
-    /// A statically linked kcanary to run as the guest's init (default: $KCANARY_GUEST_BINARY,
-    /// this executable if static, or the static build in the same target directory).
+    /// The kcanary to run as the guest's init, static or dynamic (default:
+    /// $KCANARY_GUEST_BINARY, else this executable).
     #[arg(long)]
     pub guest_binary: Option<PathBuf>,
     /// Test aid: hide /proc/self/uid_map and its siblings from the guest's kcanary, as on a

@@ -1,13 +1,14 @@
 //! Real VM tests: Debian cloud kernels booted under QEMU (TCG) with kcanary as the guest's init.
 //!
-//! They need `qemu-system-x86_64`, the kernels `ci/fetch-kernels.sh` downloads, and a static
-//! kcanary (`RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --target
-//! x86_64-unknown-linux-gnu`, or $KCANARY_GUEST_BINARY). Set KCANARY_TEST_KERNELS to the
+//! They need `qemu-system-x86_64` and the kernels `ci/fetch-kernels.sh` downloads; the guest's
+//! init is the kcanary cargo built for these tests (dynamically linked: the initramfs carries
+//! its loader and libraries), or $KCANARY_GUEST_BINARY. Set KCANARY_TEST_KERNELS to the
 //! download directory to run them; when it is set, anything missing is a test failure.
 //! When it is unset the tests print that they did not run.
 
 use kcanary::results::file::read_results;
 use kcanary::results::{MetricResult, RunResults};
+use kcanary::vm::shared_libs::{self, LoaderFile};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -62,8 +63,12 @@ fn test_kernels(test: &str) -> Option<TestKernels> {
             )
         })
     };
-    let guest_binary =
-        kcanary::vm::initramfs::find_guest_binary(None).unwrap_or_else(|e| panic!("{e}"));
+    // Not find_guest_binary(None): that would pick this test executable, not kcanary.
+    let guest_binary = std::env::var_os("KCANARY_GUEST_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kcanary")));
+    let guest_binary = kcanary::vm::initramfs::find_guest_binary(Some(&guest_binary))
+        .unwrap_or_else(|e| panic!("{e}"));
     Some(TestKernels {
         debian_6_1: find("linux-image-6.1.0-"),
         debian_6_12: find("linux-image-6.12."),
@@ -173,6 +178,82 @@ fn two_debian_kernels_boot_alternately_and_return_results() {
         .flatten()
         .any(|e| e.path().join("round-0.console.log").is_file());
     assert!(console, "console logs are kept in the out dir");
+}
+
+/// The binary `cargo build --release` makes is dynamically linked; it boots as the guest's
+/// init in both kernels, found without --guest-binary: the initramfs carries its loader and
+/// libraries (as symlinks where one file has two names), and a workload runs.
+#[test]
+fn the_default_dynamic_build_is_the_guest_init_in_6_1_and_6_12() {
+    let Some(k) = test_kernels("the_default_dynamic_build_is_the_guest_init_in_6_1_and_6_12")
+    else {
+        return;
+    };
+    let kcanary_binary = Path::new(env!("CARGO_BIN_EXE_kcanary"));
+    let bytes = std::fs::read(kcanary_binary).unwrap();
+    assert!(
+        !kcanary::vm::elf::is_static_executable(&bytes).unwrap(),
+        "cargo's default build is dynamic: this test is about that build"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(kcanary_binary)
+        .args(["vm", "--accel", "tcg", "--timeout", "300", "--kernel"])
+        .arg(&k.debian_6_1)
+        .arg("--kernel")
+        .arg(&k.debian_6_12)
+        .arg("--out")
+        .arg(out.path())
+        .args(SCENARIO)
+        .env_remove("KCANARY_GUEST_BINARY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{}\n{stderr}", String::from_utf8_lossy(&output.stdout));
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{stderr}");
+    assert!(!stderr.contains("warning: the guest binary"), "{stderr}");
+    for release in ["6.1.0-", "6.12."] {
+        let results = results_in(out.path(), release);
+        assert!(results.skipped.is_empty(), "{:?}", results.skipped);
+        assert!(metric_median(&results) > 0.0);
+        let initramfs = std::fs::read_dir(out.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("initramfs.cpio"))
+            .find(|p| {
+                p.is_file()
+                    && p.parent()
+                        .and_then(|d| d.file_name())
+                        .is_some_and(|n| n.to_string_lossy().starts_with(release))
+            })
+            .unwrap_or_else(|| panic!("no initramfs for {release}"));
+        let listing = Command::new("cpio")
+            .args(["-t", "-v", "-H", "newc", "-F"])
+            .arg(&initramfs)
+            .output()
+            .expect("the cpio tool is installed");
+        let listing = String::from_utf8_lossy(&listing.stdout);
+        // `cpio -tv` prints "-rwxr-xr-x ... lib64/ld-linux-x86-64.so.2" and "lrwxrwxrwx ...
+        // NAME -> TARGET".
+        let entry = |name: &str| {
+            listing
+                .lines()
+                .find(|l| {
+                    l.split_whitespace()
+                        .any(|w| w == name.trim_start_matches('/'))
+                })
+                .unwrap_or_else(|| panic!("no {name} in the initramfs:\n{listing}"))
+                .to_string()
+        };
+        let expected = shared_libs::loader_files(kcanary_binary).unwrap();
+        assert!(expected.iter().any(|f| f.path().ends_with("/libc.so.6")));
+        for file in &expected {
+            let kind = match file {
+                LoaderFile::Copy { .. } => '-',
+                LoaderFile::Link { .. } => 'l',
+            };
+            assert!(entry(file.path()).starts_with(kind), "{file:?}\n{listing}");
+        }
+    }
 }
 
 /// `--rounds auto`: the two kernels' swap costs differ by ~1% here, beyond a 0.1% threshold

@@ -1,6 +1,8 @@
 //! A writer for the "newc" cpio format (SVR4 without CRC), the format the kernel unpacks as
 //! an initramfs. Written here rather than pulled in as a crate because the format is ~30 lines
-//! and we need device nodes (`/dev/console`) that must be created without root.
+//! and we need device nodes (`/dev/console`) that must be created without root. Symbolic links
+//! give a shared library its second name (the kernel's unpacker creates them) without a
+//! second copy.
 //!
 //! Each entry is a 110-byte ASCII header (magic `070701` and 13 eight-digit hex fields), the
 //! NUL-terminated name, padding to 4 bytes, the data, padding to 4 bytes. The archive ends with
@@ -16,6 +18,7 @@ const TRAILER: &str = "TRAILER!!!";
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
 const S_IFCHR: u32 = 0o020000;
+const S_IFLNK: u32 = 0o120000;
 
 /// Writes entries one after the other; `finish` appends the trailer.
 pub struct CpioWriter<W: Write> {
@@ -52,6 +55,11 @@ impl<W: Write> CpioWriter<W> {
         minor: u32,
     ) -> io::Result<()> {
         self.entry(path, S_IFCHR | permissions, 1, (major, minor), &[])
+    }
+
+    /// A symbolic link at `path` pointing to `target`; newc stores the target as the data.
+    pub fn symlink(&mut self, path: &str, target: &str) -> io::Result<()> {
+        self.entry(path, S_IFLNK | 0o777, 1, (0, 0), target.as_bytes())
     }
 
     /// Writes the trailer and returns the underlying writer.
@@ -219,6 +227,9 @@ mod tests {
         cpio.file("/init", 0o755, b"odd length!").unwrap();
         let big: Vec<u8> = (0..100_003u32).map(|i| (i % 251) as u8).collect();
         cpio.file("/modules/big.ko", 0o644, &big).unwrap();
+        cpio.symlink("/modules/alias.ko", "/modules/big.ko")
+            .unwrap();
+        cpio.symlink("/relative", "modules/big.ko").unwrap();
         let archive = cpio.finish().unwrap();
         run_cpio(
             &["-i", "-d", "-H", "newc", "--no-absolute-filenames"],
@@ -233,6 +244,13 @@ mod tests {
             std::fs::read(dir.path().join("modules/big.ko")).unwrap(),
             big
         );
+        // Absolute targets are stored as they are (they mean the guest's root); a relative one
+        // resolves from the link's directory, here inside the extraction directory.
+        assert_eq!(
+            std::fs::read_link(dir.path().join("modules/alias.ko")).unwrap(),
+            std::path::Path::new("/modules/big.ko")
+        );
+        assert_eq!(std::fs::read(dir.path().join("relative")).unwrap(), big);
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join("init"))
             .unwrap()

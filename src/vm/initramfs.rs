@@ -1,68 +1,78 @@
-//! Builds the guest's initramfs: a static kcanary as `/init`, the modules to load (already
-//! decompressed, numbered in load order), scenario files and the guest configuration.
+//! Builds the guest's initramfs: kcanary as `/init` (with its dynamic loader and libraries at
+//! their host paths when it is dynamically linked, see `shared_libs`), the modules to load
+//! (already decompressed, numbered in load order), scenario files and the guest configuration.
 
 use super::cpio::CpioWriter;
-use super::elf;
 use super::modules::{LoadPlan, read_module};
 use super::protocol::{CONFIG_PATH, GuestConfig, MODULE_DIR, SCENARIO_DIR};
+use super::shared_libs::{self, LoaderFile};
 use crate::error::{KcanaryError, Result};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Where `cargo build --target x86_64-unknown-linux-gnu` puts a static build, relative to the
-/// target directory, and the command that makes one.
+/// target directory, and the command that makes one: the fallback when this executable's
+/// libraries cannot be found where the guest's loader looks.
 const STATIC_TARGET: &str = "x86_64-unknown-linux-gnu";
 pub const STATIC_BUILD_HINT: &str = "RUSTFLAGS=\"-C target-feature=+crt-static\" cargo build --release \
      --target x86_64-unknown-linux-gnu";
 
-/// Finds a static kcanary to run as the guest's init: `explicit` (--guest-binary), then
-/// $KCANARY_GUEST_BINARY, then this executable if it is static, then the static build next to
-/// this executable's target directory (`target/release/kcanary` →
-/// `target/x86_64-unknown-linux-gnu/release/kcanary`).
+/// Finds the kcanary to run as the guest's init: `explicit` (--guest-binary), then
+/// $KCANARY_GUEST_BINARY, then this executable (static, or dynamic with its loader and
+/// libraries found), then a static build next to this executable's target directory
+/// (`target/release/kcanary` → `target/x86_64-unknown-linux-gnu/release/kcanary`).
 pub fn find_guest_binary(explicit: Option<&Path>) -> Result<PathBuf> {
     let from_env = std::env::var_os("KCANARY_GUEST_BINARY").map(PathBuf::from);
     if let Some(path) = explicit.map(Path::to_path_buf).or(from_env) {
-        check_static(&path)?;
+        check_usable(&path)?;
         return Ok(path);
     }
     let current = std::env::current_exe()
         .map_err(|e| KcanaryError::Io(format!("cannot find this executable: {e}")))?;
-    let mut candidates = vec![current.clone()];
-    if let Some(profile_dir) = current.parent() {
-        let profile = profile_dir.file_name().unwrap_or_default();
-        if let Some(target_dir) = profile_dir.parent() {
-            // Tests run from target/<profile>/deps: look in target/<triple>/<profile> too.
-            let (target_dir, profile) = if profile == "deps" {
-                (
-                    target_dir.parent().unwrap_or(target_dir),
-                    target_dir.file_name().unwrap_or_default(),
-                )
-            } else {
-                (target_dir, profile)
-            };
-            candidates.push(target_dir.join(STATIC_TARGET).join(profile).join("kcanary"));
-            candidates.push(
-                target_dir
-                    .join(STATIC_TARGET)
-                    .join("release")
-                    .join("kcanary"),
-            );
-        }
-    }
-    for candidate in &candidates {
-        if candidate.is_file() && check_static(candidate).is_ok() {
-            return Ok(candidate.clone());
+    let why_not_current = match check_usable(&current) {
+        Ok(()) => return Ok(current),
+        Err(e) => e,
+    };
+    for candidate in static_builds_beside(&current) {
+        if candidate.is_file() && check_usable(&candidate).is_ok() {
+            return Ok(candidate);
         }
     }
     Err(KcanaryError::Io(format!(
-        "the guest needs a statically linked kcanary as its init, and {} is dynamically linked. \
-         Build one with `{STATIC_BUILD_HINT}` and pass it with --guest-binary (or set \
-         KCANARY_GUEST_BINARY)",
-        current.display()
+        "{why_not_current}. Build a static kcanary with `{STATIC_BUILD_HINT}` and pass it with \
+         --guest-binary (or set KCANARY_GUEST_BINARY)"
     )))
 }
 
+/// `target/<triple>/<profile>/kcanary` and `target/<triple>/release/kcanary` for an executable
+/// in `target/<profile>/` (or `target/<profile>/deps/`, where tests run).
+fn static_builds_beside(current: &Path) -> Vec<PathBuf> {
+    let Some(profile_dir) = current.parent() else {
+        return Vec::new();
+    };
+    let profile = profile_dir.file_name().unwrap_or_default();
+    let Some(target_dir) = profile_dir.parent() else {
+        return Vec::new();
+    };
+    let (target_dir, profile) = if profile == "deps" {
+        (
+            target_dir.parent().unwrap_or(target_dir),
+            target_dir.file_name().unwrap_or_default(),
+        )
+    } else {
+        (target_dir, profile)
+    };
+    vec![
+        target_dir.join(STATIC_TARGET).join(profile).join("kcanary"),
+        target_dir
+            .join(STATIC_TARGET)
+            .join("release")
+            .join("kcanary"),
+    ]
+}
+
 /// A warning when the guest binary is another build than this kcanary (the guest's results
-/// record its own commit; a stale static build is the usual cause).
+/// record its own commit; a stale --guest-binary is the usual cause).
 pub fn version_mismatch(guest_binary: &Path) -> Option<String> {
     let ours = format!(
         "{} ({})",
@@ -79,27 +89,21 @@ pub fn version_mismatch(guest_binary: &Path) -> Option<String> {
         .to_string();
     (theirs != ours).then(|| {
         format!(
-            "warning: the guest binary {} is kcanary {theirs}, this is kcanary {ours}: rebuild it \
-             with `{STATIC_BUILD_HINT}`",
+            "warning: the guest binary {} is kcanary {theirs}, this is kcanary {ours}: rebuild it, \
+             or leave out --guest-binary and KCANARY_GUEST_BINARY to use this kcanary",
             guest_binary.display()
         )
     })
 }
 
-fn check_static(path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| KcanaryError::bad_input(path, None, format!("cannot read: {e}")))?;
-    match elf::is_static_executable(&bytes) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(KcanaryError::bad_input(
-            path,
-            None,
-            format!(
-                "dynamically linked: the guest has no libraries. Build with `{STATIC_BUILD_HINT}`"
-            ),
-        )),
-        Err(reason) => Err(KcanaryError::bad_input(path, None, reason)),
-    }
+/// The guest can run `path` as init: a static executable, or a dynamic one whose loader and
+/// libraries are all found.
+fn check_usable(path: &Path) -> Result<()> {
+    shared_libs::loader_files(path)
+        .map(|_| ())
+        .map_err(|reason| {
+            KcanaryError::bad_input(path, None, format!("cannot be the guest's init: {reason}"))
+        })
 }
 
 /// Writes the initramfs to `out` and returns the number of modules it holds.
@@ -113,6 +117,13 @@ pub fn build(
     let io = |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", out.display()));
     let init = std::fs::read(guest_binary)
         .map_err(|e| KcanaryError::Io(format!("cannot read {}: {e}", guest_binary.display())))?;
+    let loader_files = shared_libs::loader_files(guest_binary).map_err(|reason| {
+        KcanaryError::bad_input(
+            guest_binary,
+            None,
+            format!("cannot be the guest's init: {reason}"),
+        )
+    })?;
     let file = std::fs::File::create(out).map_err(io)?;
     let mut cpio = CpioWriter::new(std::io::BufWriter::new(file));
     for dir in [
@@ -131,6 +142,7 @@ pub fn build(
     // the archive (devtmpfs is mounted over /dev later).
     cpio.char_device("/dev/console", 0o600, 5, 1).map_err(io)?;
     cpio.file("/init", 0o755, &init).map_err(io)?;
+    write_loader_files(&mut cpio, &loader_files).map_err(io)?;
     config.modules.clear();
     for (index, (name, path)) in plan.ordered.iter().enumerate() {
         let target = format!("{MODULE_DIR}/{index:03}-{name}.ko");
@@ -148,4 +160,34 @@ pub fn build(
     cpio.file(CONFIG_PATH, 0o644, &config_json).map_err(io)?;
     cpio.finish().map_err(io)?;
     Ok(plan.ordered.len())
+}
+
+/// The loader and libraries of a dynamic init, each after the directories above it.
+fn write_loader_files<W: std::io::Write>(
+    cpio: &mut CpioWriter<W>,
+    files: &[LoaderFile],
+) -> std::io::Result<()> {
+    let mut directories = HashSet::new();
+    for file in files {
+        let parents: Vec<&Path> = Path::new(file.path())
+            .ancestors()
+            .skip(1)
+            .filter(|dir| *dir != Path::new("/"))
+            .collect();
+        for dir in parents.into_iter().rev() {
+            if directories.insert(dir.to_path_buf()) {
+                cpio.directory(&dir.to_string_lossy(), 0o755)?;
+            }
+        }
+        match file {
+            LoaderFile::Copy { path, source } => {
+                let bytes = std::fs::read(source).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("{}: {e}", source.display()))
+                })?;
+                cpio.file(path, 0o755, &bytes)?;
+            }
+            LoaderFile::Link { path, target } => cpio.symlink(path, target)?,
+        }
+    }
+    Ok(())
 }

@@ -20,3 +20,4 @@ pub mod modules;
 pub mod protocol;
 pub mod qemu;
 pub mod session;
+pub mod shared_libs;
