@@ -185,9 +185,8 @@ fn estimator_repetition(
 /// est_nice, and est_cpulist as a CPU bit mask (both absent before 6.2).
 fn estimator_settings(prefix: &str) -> Vec<Measurement> {
     let mut out = Vec::new();
-    let setting = |name: &str, value: f64| {
-        Measurement::setting(format!("{prefix}{name}"), "value", value)
-    };
+    let setting =
+        |name: &str, value: f64| Measurement::setting(format!("{prefix}{name}"), "value", value);
     if let Some(v) = sysctl::read(sysctl::RUN_ESTIMATION).and_then(|v| v.parse::<f64>().ok()) {
         out.push(setting("run_estimation", v));
     }
