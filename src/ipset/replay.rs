@@ -35,13 +35,7 @@ const PARAMS: &[ParamSpec] = &[
         default: "false",
         help: "treat every line as -exist",
     },
-    ParamSpec {
-        name: "batch",
-        kind: ParamKind::Boolean,
-        accepts: Accepts::Any,
-        default: "false",
-        help: "pack requests into as few datagrams as fit (total time only)",
-    },
+    crate::replay::BATCH_PARAM,
 ];
 
 impl ReplayKind for CommandKind {

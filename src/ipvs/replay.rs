@@ -22,13 +22,7 @@ const PARAMS: &[ParamSpec] = &[
         default: "\"\"",
         help: "ipvsadm -S file to replay",
     },
-    ParamSpec {
-        name: "batch",
-        kind: ParamKind::Boolean,
-        accepts: Accepts::Any,
-        default: "false",
-        help: "pack requests into as few datagrams as fit (total time only)",
-    },
+    crate::replay::BATCH_PARAM,
 ];
 
 impl ReplayKind for CommandKind {

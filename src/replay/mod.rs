@@ -24,6 +24,15 @@ use crate::netlink::NetlinkSocket;
 use crate::workload::{EntryPoint, Measurement, ParamSpec, Params};
 use std::path::Path;
 
+/// The `batch` parameter every replay workload has (`ReplayConfig` reads it).
+pub const BATCH_PARAM: ParamSpec = ParamSpec {
+    name: "batch",
+    kind: crate::workload::ParamKind::Boolean,
+    accepts: crate::workload::Accepts::Any,
+    default: "false",
+    help: "pack requests into as few datagrams as fit (total time only)",
+};
+
 /// The command kinds of a format. Latencies are reported per kind as `<name>_ns`.
 pub trait ReplayKind: Copy + Eq + Send + Sync + 'static {
     /// Every kind, in the order reports list them.
