@@ -146,6 +146,21 @@ fn bounded<T: Send + 'static>(
     Ok(answer)
 }
 
+/// Writes `bytes` to `path` and reads it back with `read` under [`bounded`]: the reader's
+/// error message, or `None` when it accepted the file.
+fn read_file_bounded<E: std::fmt::Display + 'static, T: 'static>(
+    path: &Path,
+    bytes: &[u8],
+    read: fn(&Path) -> Result<T, E>,
+) -> Result<Option<String>, TestCaseError> {
+    std::fs::write(path, bytes).expect("write the scratch file");
+    let owned = path.to_path_buf();
+    bounded(bytes.len(), move || {
+        read(&owned).err().map(|e| e.to_string())
+    })
+    .map_err(with_input(bytes))
+}
+
 /// Runs the cases of `strategy` through `check` (which says whether the reader accepted the
 /// input) with the fixed seed and without persistence, and prints how many ran.
 fn fuzz<S: Strategy>(
@@ -882,7 +897,8 @@ fn check_replay_file(
             Ok(text) => text,
             Err(e) => return (vec![e.to_string()], false),
         };
-        let sniffed_ipvs = kcanary::ipvs::save_file::looks_like_ipvsadm_save(&text);
+        let sniffed_ipvs =
+            kcanary::replay::FileFormat::detect(&text) == kcanary::replay::FileFormat::IpvsadmSave;
         let mut errors = Vec::new();
         let mut accepted = false;
         for ipvs in [sniffed_ipvs, ipvs_material] {
@@ -1011,14 +1027,7 @@ fn fuzz_scenario_files() {
     let (_dir, path) = scratch("fuzz.toml");
     fuzz("scenario TOML", text_input(), |input| {
         let bytes = material.bytes(&input);
-        std::fs::write(&path, &bytes).expect("write the scratch file");
-        let owned = path.clone();
-        let error = bounded(bytes.len(), move || {
-            kcanary::scenario::load_file(&owned)
-                .err()
-                .map(|e| e.to_string())
-        })
-        .map_err(with_input(&bytes))?;
+        let error = read_file_bounded(&path, &bytes, kcanary::scenario::load_file)?;
         let Some(message) = error else {
             return Ok(true);
         };
@@ -1104,14 +1113,7 @@ fn fuzz_results_files() {
     let (_dir, path) = scratch("fuzz-results.json");
     fuzz("results JSON", json_input(), |input| {
         let bytes = material.json_bytes(&input);
-        std::fs::write(&path, &bytes).expect("write the scratch file");
-        let owned = path.clone();
-        let error = bounded(bytes.len(), move || {
-            kcanary::results::file::read_results(&owned)
-                .err()
-                .map(|e| e.to_string())
-        })
-        .map_err(with_input(&bytes))?;
+        let error = read_file_bounded(&path, &bytes, kcanary::results::file::read_results)?;
         match error {
             Some(message) => check_json_error(&message, &path, &bytes)
                 .map(|()| false)
@@ -1130,14 +1132,7 @@ fn fuzz_gate_inputs() {
         json_input(),
         |input| {
             let bytes = material.json_bytes(&input);
-            std::fs::write(&path, &bytes).expect("write the scratch file");
-            let owned = path.clone();
-            let error = bounded(bytes.len(), move || {
-                kcanary::gate::load_evidence(&owned)
-                    .err()
-                    .map(|e| e.to_string())
-            })
-            .map_err(with_input(&bytes))?;
+            let error = read_file_bounded(&path, &bytes, kcanary::gate::load_evidence)?;
             match error {
                 Some(message) => check_json_error(&message, &path, &bytes)
                     .map(|()| false)
