@@ -25,7 +25,7 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
         progress: &progress,
         status: &status,
     };
-    super::note_memcg_leftovers();
+    kcanary::run::note_memcg_leftovers(&status);
     let run = replay_file(&request, &hooks)?;
     // The table first: if the write still fails, the numbers are at least on the terminal.
     print!("{}", results_table(&run));
