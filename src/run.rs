@@ -1,6 +1,6 @@
 //! `kcanary run` as one library call: choose the scenarios, make sure the results can be
 //! written, get the privileges the workloads need, run, show the table and write the results
-//! file. (`replay::replay_file` is `kcanary replay`'s counterpart.)
+//! file. (`replay_file::replay_file` is `kcanary replay`'s counterpart.)
 //!
 //! The order is the contract: `--out` is checked before anything is measured (an hour of
 //! measurements must not end in "cannot write"); the user namespace is entered before the

@@ -1,9 +1,9 @@
-//! `kcanary replay`: arguments to [`kcanary::replay::replay_file`], its results to the
+//! `kcanary replay`: arguments to [`kcanary::replay_file::replay_file`], its results to the
 //! terminal, the results file and the exit code.
 
 use crate::cli::ReplayArgs;
 use kcanary::error::Result;
-use kcanary::replay::{ReplayRequest, replay_file};
+use kcanary::replay_file::{ReplayRequest, replay_file};
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
 use kcanary::results::file::{check_writable, write_json_atomic};

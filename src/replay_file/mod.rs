@@ -1,13 +1,19 @@
 //! `kcanary replay FILE`: read the file once, detect its format, parse it (a bad line is
 //! reported before anything runs) and replay it through the runner, so repetitions and the
 //! results file work as for `kcanary run`.
+//!
+//! It sits above `replay/` (the engine) and the formats in `ipset/` and `ipvs/`, which use the
+//! engine: inside `replay/` it made a circle (replay → ipset/ipvs → replay).
 
-use super::workload::{LoadedReplay, default_params, load};
-use super::{FileFormat, ReplayFormat};
+mod detect;
+
+pub use detect::FileFormat;
+
 use crate::error::{KcanaryError, Result};
 use crate::ipset::replay::IpsetRestore;
 use crate::ipvs::replay::IpvsadmSave;
 use crate::isolate::privileges;
+use crate::replay::{LoadedReplay, ReplayFormat, default_params, load};
 use crate::results::RunResults;
 use crate::runner::{RunHooks, run_scenarios};
 use crate::scenario::Scenario;
