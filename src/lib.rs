@@ -6,7 +6,7 @@
 //! samples) → `results` (samples + environment, JSON) → `stats` (estimates) → `gate`
 //! (baseline comparison, verdict) → `report` (tables, files, plots).
 //! `netlink` and `isolate` are shared plumbing; `vm` runs the whole thing inside QEMU.
-//! Each command is one call here: `runner::run_scenarios`, `check::compare_files`,
+//! Each command is one call here: `run::run_command`, `replay_file::replay_file`, `check::compare_files`,
 //! `vm::compare::run_and_compare`, `vm::bisect::bisect_step`, ...
 
 pub mod catalog;
@@ -20,8 +20,10 @@ pub mod memcg;
 pub mod netlink;
 pub mod probe;
 pub mod replay;
+pub mod replay_file;
 pub mod report;
 pub mod results;
+pub mod run;
 pub mod runner;
 pub mod scenario;
 pub mod stats;

@@ -152,11 +152,13 @@ fn merge_repetition(
 mod tests {
     use super::*;
     use crate::results::{Better, MetricRole, SampleKind};
-    use crate::workload::{Accepts, NoProgress, ParamKind, ParamSpec, Params, Workload};
+    use crate::workload::{
+        Accepts, NoProgress, ParamKind, ParamSpec, Params, Workload, WorkloadRef,
+    };
     use std::cell::RefCell;
     use std::collections::BTreeMap;
     use std::path::PathBuf;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     const PARAMS: &[ParamSpec] = &[ParamSpec {
         name: "size",
@@ -178,8 +180,9 @@ mod tests {
     }
 
     impl FakeWorkload {
-        fn leak(self) -> &'static FakeWorkload {
-            Box::leak(Box::new(self))
+        /// Shared: the scenario holds one reference, the test keeps one to read `runs`.
+        fn shared(self) -> Arc<FakeWorkload> {
+            Arc::new(self)
         }
 
         fn runs(&self) -> Vec<(usize, bool)> {
@@ -228,16 +231,11 @@ mod tests {
         }
     }
 
-    fn scenario(
-        name: &str,
-        workload: &'static dyn Workload,
-        warmup: usize,
-        reps: usize,
-    ) -> Scenario {
+    fn scenario(name: &str, workload: &Arc<FakeWorkload>, warmup: usize, reps: usize) -> Scenario {
         Scenario {
             name: name.into(),
             description: String::new(),
-            workload,
+            workload: WorkloadRef::from(Arc::clone(workload)),
             params: Params::resolve(workload.params(), &toml::Table::new()).unwrap(),
             repetitions: reps,
             warmup,
@@ -266,8 +264,8 @@ mod tests {
 
     #[test]
     fn warmup_repetitions_run_first_and_are_not_recorded() {
-        let workload = FakeWorkload::default().leak();
-        let results = run_scenario(&scenario("s", workload, 2, 3), &NoProgress).unwrap();
+        let workload = FakeWorkload::default().shared();
+        let results = run_scenario(&scenario("s", &workload, 2, 3), &NoProgress).unwrap();
         assert_eq!(
             workload.runs(),
             [(0, true), (1, true), (2, false), (3, false), (4, false)]
@@ -284,8 +282,8 @@ mod tests {
 
     #[test]
     fn repetitions_merge_into_one_result_per_metric_with_their_sizes() {
-        let workload = FakeWorkload::default().leak();
-        let mut scenario = scenario("s", workload, 0, 3);
+        let workload = FakeWorkload::default().shared();
+        let mut scenario = scenario("s", &workload, 0, 3);
         scenario.metric_thresholds.insert("total_ns".into(), 0.5);
         let results = run_scenario(&scenario, &NoProgress).unwrap();
         let names: Vec<&str> = results.iter().map(|m| m.metric.as_str()).collect();
@@ -323,12 +321,12 @@ mod tests {
             unavailable: Some("no IP_VS in this kernel"),
             ..Default::default()
         }
-        .leak();
-        let present = FakeWorkload::default().leak();
+        .shared();
+        let present = FakeWorkload::default().shared();
         let (run, lines) = run_all(&[
-            scenario("first", present, 0, 4),
-            scenario("ipvs", missing, 1, 4),
-            scenario("last", present, 0, 4),
+            scenario("first", &present, 0, 4),
+            scenario("ipvs", &missing, 1, 4),
+            scenario("last", &present, 0, 4),
         ]);
         let run = run.unwrap();
         assert!(missing.runs().is_empty(), "a skipped workload never runs");
@@ -351,8 +349,8 @@ mod tests {
     #[test]
     fn the_status_line_says_when_repetitions_are_too_few_for_a_verdict() {
         let least = minimum_repetitions(DEFAULT_ALPHA);
-        let workload = FakeWorkload::default().leak();
-        let (run, lines) = run_all(&[scenario("few", workload, 1, least - 1)]);
+        let workload = FakeWorkload::default().shared();
+        let (run, lines) = run_all(&[scenario("few", &workload, 1, least - 1)]);
         run.unwrap();
         assert_eq!(
             lines,
@@ -370,8 +368,8 @@ mod tests {
             fails_at: Some(2),
             ..Default::default()
         }
-        .leak();
-        let (run, _) = run_all(&[scenario("s", workload, 1, 4)]);
+        .shared();
+        let (run, _) = run_all(&[scenario("s", &workload, 1, 4)]);
         let error = run.expect_err("the workload failed");
         assert!(matches!(error, KcanaryError::Kernel(_)), "{error:?}");
         assert_eq!(error.to_string(), "the fake kernel said no");
@@ -384,8 +382,8 @@ mod tests {
             no_samples_at: Some(1),
             ..Default::default()
         }
-        .leak();
-        let error = run_scenario(&scenario("s", workload, 0, 3), &NoProgress).unwrap_err();
+        .shared();
+        let error = run_scenario(&scenario("s", &workload, 0, 3), &NoProgress).unwrap_err();
         assert_eq!(
             error.to_string(),
             "s: workload fake.workload produced no samples for op_ns"
@@ -394,8 +392,8 @@ mod tests {
 
     #[test]
     fn a_threshold_for_an_unknown_metric_fails_after_the_first_measured_repetition() {
-        let workload = FakeWorkload::default().leak();
-        let mut scenario = scenario("s", workload, 1, 3);
+        let workload = FakeWorkload::default().shared();
+        let mut scenario = scenario("s", &workload, 1, 3);
         scenario.metric_thresholds.insert("op_typo_ns".into(), 0.2);
         let error = run_scenario(&scenario, &NoProgress).unwrap_err();
         assert!(matches!(error, KcanaryError::BadInput { .. }), "{error:?}");

@@ -49,18 +49,3 @@ pub fn exit_status_of_named(run: &RunResults) -> i32 {
         exit_code::INCOMPLETE
     }
 }
-
-/// Leftovers of killed memcg runs are removed only by the next memcg run, under the hierarchy
-/// lock (removing cgroups frees kernel memory in the background, which another run would
-/// measure): any other run says they are there.
-fn note_memcg_leftovers() {
-    let Ok(hierarchy) = kcanary::memcg::MemoryHierarchy::detect() else {
-        return;
-    };
-    for leftover in kcanary::memcg::leftovers::find_leftovers(&hierarchy) {
-        eprintln!(
-            "kcanary: note: {leftover}; the next memcg run (e.g. `kcanary run memcg-dying-1k`) \
-             removes them"
-        );
-    }
-}

@@ -1,9 +1,9 @@
-//! `kcanary replay`: arguments to [`kcanary::replay::replay_file`], its results to the
+//! `kcanary replay`: arguments to [`kcanary::replay_file::replay_file`], its results to the
 //! terminal, the results file and the exit code.
 
 use crate::cli::ReplayArgs;
 use kcanary::error::Result;
-use kcanary::replay::{ReplayRequest, replay_file};
+use kcanary::replay_file::{ReplayRequest, replay_file};
 use kcanary::report::progress::TerminalProgress;
 use kcanary::report::table::results_table;
 use kcanary::results::file::{check_writable, write_json_atomic};
@@ -25,7 +25,7 @@ pub fn execute(args: ReplayArgs) -> Result<i32> {
         progress: &progress,
         status: &status,
     };
-    super::note_memcg_leftovers();
+    kcanary::run::note_memcg_leftovers(&status);
     let run = replay_file(&request, &hooks)?;
     // The table first: if the write still fails, the numbers are at least on the terminal.
     print!("{}", results_table(&run));

@@ -1,6 +1,7 @@
 //! ipset over nfnetlink (subsystem 6): protocol constants and messages, kernel error names,
 //! the save/restore file format, the SO_IP_SET socket option, and the workloads.
 
+pub mod available;
 pub mod client;
 pub mod dump;
 pub mod element;

@@ -2,12 +2,12 @@
 //! what is encoded here. Consecutive `add`/`del` lines of one set travel in one message, as
 //! `ipset restore` sends them.
 
+use super::available::{KERNEL_MODULES, ipset_available, kernel};
 use super::client::IpsetSession;
 use super::element::Element;
 use super::message::{self, Ack, Exist};
 use super::protocol::Command;
 use super::restore_file::{self, CommandKind, RestoreCommand, RestoreLine};
-use super::workloads::{ipset_available, kernel};
 use crate::error::{KcanaryError, Result};
 use crate::netlink::NetlinkSocket;
 use crate::replay::{Encoded, Refused, ReplayFormat, ReplayKind};
@@ -57,7 +57,7 @@ impl ReplayFormat for IpsetRestore {
         "replay an ipset restore file; latency per command kind and total";
     const PARAMS: &'static [ParamSpec] = PARAMS;
     const WORKS_UNPRIVILEGED: bool = true;
-    const KERNEL_MODULES: &'static [&'static str] = super::workloads::KERNEL_MODULES;
+    const KERNEL_MODULES: &'static [&'static str] = KERNEL_MODULES;
     /// Any command a restore file may hold (`CommandKind`), by the kernel function that does it.
     const ENTRY_POINTS: &'static [EntryPoint] = &[
         EntryPoint::Function("ip_set_create"),

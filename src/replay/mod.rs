@@ -6,18 +6,14 @@
 //! or packed into as few datagrams as the socket takes (total only), group latencies by command
 //! kind into measurements, and map a request the kernel refused back to FILE:LINE.
 //!
-//! `detect` tells the formats apart; `workload` runs a format through the runner
-//! (`ipset.replay`, `ipvs.replay`); `file` is `kcanary replay`'s one library call.
+//! `workload` runs a format through the runner (`ipset.replay`, `ipvs.replay`);
+//! `kcanary replay`'s one library call, with format detection, is `crate::replay_file`.
 
-mod detect;
 mod engine;
-mod file;
 mod workload;
 
-pub use detect::FileFormat;
 pub use engine::{Encoded, Refused, ReplayMode, ReplayTimings, replay_in_session};
-pub use file::{ReplayRequest, replay_file};
-pub use workload::{LoadedReplay, ReplayWorkload, load, replay_once};
+pub use workload::{LoadedReplay, ReplayWorkload, default_params, load, replay_once};
 
 use crate::error::Result;
 use crate::netlink::NetlinkSocket;

@@ -31,7 +31,8 @@ pub fn replay_once<F: ReplayFormat>(path: &Path, mode: ReplayMode) -> Result<Vec
     replay_in_fresh_netns::<F>(path, &lines, mode)
 }
 
-pub(super) fn default_params<F: ReplayFormat>() -> Params {
+/// `F`'s parameters with their defaults.
+pub fn default_params<F: ReplayFormat>() -> Params {
     Params::resolve(F::PARAMS, &toml::Table::new()).expect("a format's defaults are valid")
 }
 

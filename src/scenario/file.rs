@@ -4,7 +4,7 @@ use super::Scenario;
 use crate::catalog;
 use crate::error::{KcanaryError, Result};
 use crate::results::check_threshold;
-use crate::workload::Params;
+use crate::workload::{Params, WorkloadRef};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -94,7 +94,7 @@ pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario> {
     Ok(Scenario {
         name: raw.name,
         description: raw.description,
-        workload,
+        workload: WorkloadRef::Static(workload),
         params,
         repetitions: raw.repetitions,
         warmup: raw.warmup,

@@ -5,7 +5,7 @@ pub mod builtin;
 pub mod file;
 pub mod overrides;
 
-use crate::workload::{Params, Workload};
+use crate::workload::{Params, WorkloadRef};
 
 /// The most repetitions (or warm-up repetitions) a scenario may ask for. Each repetition
 /// runs in a fresh namespace and keeps its samples in memory; 10,000 is far beyond what a
@@ -29,7 +29,8 @@ use std::path::PathBuf;
 pub struct Scenario {
     pub name: String,
     pub description: String,
-    pub workload: &'static dyn Workload,
+    /// Borrowed from the catalog, or owned when built at run time (a replay file).
+    pub workload: WorkloadRef,
     pub params: Params,
     /// Measured repetitions, each in fresh isolation (the unit of statistical evidence).
     pub repetitions: usize,

@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::results::{Better, MetricRole, SampleKind};
 pub use params::{Accepts, ParamKind, ParamSpec, Params};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Samples of one metric from one repetition.
 #[derive(Debug, Clone)]
@@ -159,4 +160,38 @@ pub trait Workload: Sync {
     fn entry_points(&self) -> &'static [EntryPoint];
     /// Runs one repetition in fresh isolation and returns its samples.
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>>;
+}
+
+/// How a scenario holds its workload: the catalog's workloads live for the whole program and
+/// are borrowed; one built at run time (a replay file's parsed lines, a test's fake) is shared
+/// and freed with the last scenario that holds it, so nothing is leaked to make it `'static`.
+/// Cloning is a copy or a reference-count increment. `Send` on the owned kind keeps a
+/// scenario `Send + Sync`, as a `&'static dyn Workload` (the trait requires `Sync`) was.
+#[derive(Clone)]
+pub enum WorkloadRef {
+    Static(&'static dyn Workload),
+    Owned(Arc<dyn Workload + Send>),
+}
+
+impl std::ops::Deref for WorkloadRef {
+    type Target = dyn Workload;
+
+    fn deref(&self) -> &(dyn Workload + 'static) {
+        match self {
+            WorkloadRef::Static(workload) => *workload,
+            WorkloadRef::Owned(workload) => workload.as_ref(),
+        }
+    }
+}
+
+impl From<&'static dyn Workload> for WorkloadRef {
+    fn from(workload: &'static dyn Workload) -> WorkloadRef {
+        WorkloadRef::Static(workload)
+    }
+}
+
+impl<W: Workload + Send + 'static> From<Arc<W>> for WorkloadRef {
+    fn from(workload: Arc<W>) -> WorkloadRef {
+        WorkloadRef::Owned(workload)
+    }
 }

@@ -49,12 +49,12 @@ mod list;
 mod name_lookup;
 pub mod swap_storm;
 
+// Where every ipset workload (and `ipset::replay`) finds them: `super::kernel(..)`.
+pub use super::available::{KERNEL_MODULES, ipset_available, kernel};
 use super::client::IpsetSession;
-use crate::error::{KcanaryError, Result};
+use crate::error::Result;
 use crate::isolate::netns::in_fresh_netns;
-use crate::netlink::KernelError;
 use crate::workload::Workload;
-use std::sync::OnceLock;
 
 pub static ALL: &[&dyn Workload] = &[
     &create::CreateSets,
@@ -66,29 +66,6 @@ pub static ALL: &[&dyn Workload] = &[
     &crate::replay::ReplayWorkload::<crate::ipset::replay::IpsetRestore>::new(),
 ];
 
-/// The ipset core and every set type (each type is a module of its own, `ip_set_hash_ip`, ...).
-pub const KERNEL_MODULES: &[&str] = &["ip_set", "ip_set_*"];
-
-/// Whether this kernel speaks ipset (checked once, in a throwaway namespace).
-pub fn ipset_available() -> std::result::Result<(), String> {
-    static AVAILABLE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    AVAILABLE
-        .get_or_init(|| {
-            let probe = in_fresh_netns(|| {
-                let mut session = IpsetSession::open().map_err(kernel("open nfnetlink socket"))?;
-                session
-                    .revision("hash:ip", super::protocol::NFPROTO_IPV4)
-                    .map_err(kernel("query hash:ip"))?;
-                Ok(())
-            });
-            probe.map_err(|e| match e {
-                KcanaryError::Kernel(m) => format!("kernel has no usable ipset ({m})"),
-                other => other.to_string(),
-            })
-        })
-        .clone()
-}
-
 /// Runs `work` with an ipset session in a fresh network namespace.
 pub fn in_namespace<T: Send>(
     work: impl FnOnce(&mut IpsetSession) -> Result<T> + Send,
@@ -97,11 +74,6 @@ pub fn in_namespace<T: Send>(
         let mut session = IpsetSession::open().map_err(kernel("open nfnetlink socket"))?;
         work(&mut session)
     })
-}
-
-/// Maps a kernel error to a kcanary error that says what was being done.
-pub fn kernel(context: &'static str) -> impl Fn(KernelError) -> KcanaryError {
-    move |error| KcanaryError::Kernel(format!("{context}: {error}"))
 }
 
 /// `count` set names with a prefix ("kc-other-0", ...).

@@ -1,19 +1,25 @@
 //! `kcanary replay FILE`: read the file once, detect its format, parse it (a bad line is
 //! reported before anything runs) and replay it through the runner, so repetitions and the
 //! results file work as for `kcanary run`.
+//!
+//! It sits above `replay/` (the engine) and the formats in `ipset/` and `ipvs/`, which use the
+//! engine: inside `replay/` it made a circle (replay → ipset/ipvs → replay).
 
-use super::workload::{LoadedReplay, default_params, load};
-use super::{FileFormat, ReplayFormat};
+mod detect;
+
+pub use detect::FileFormat;
+
 use crate::error::{KcanaryError, Result};
 use crate::ipset::replay::IpsetRestore;
 use crate::ipvs::replay::IpvsadmSave;
 use crate::isolate::privileges;
+use crate::replay::{LoadedReplay, ReplayFormat, default_params, load};
 use crate::results::RunResults;
 use crate::runner::{RunHooks, run_scenarios};
 use crate::scenario::Scenario;
-use crate::workload::Workload;
 use crate::workload::params::ParamValue;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What `kcanary replay` was asked to do.
 #[derive(Debug, Clone)]
@@ -29,8 +35,8 @@ pub struct ReplayRequest {
 }
 
 /// Replays `request.file` in whichever format it is in and returns the run's results (a
-/// scenario that could not run here is in `skipped`). Meant for once per process: the parsed
-/// file is leaked, because a scenario holds a `&'static` workload.
+/// scenario that could not run here is in `skipped`). The parsed file is freed with the
+/// scenario when the run is done.
 pub fn replay_file(request: &ReplayRequest, hooks: &RunHooks) -> Result<RunResults> {
     crate::scenario::check_repetitions("--repetitions", request.repetitions)
         .map_err(KcanaryError::Usage)?;
@@ -64,15 +70,14 @@ fn replay_as<F: ReplayFormat>(
     // After the user-namespace step (which needs a single-threaded process), before anything
     // is created: a signal from here on removes what the replay made.
     crate::isolate::signals::handle_termination_signals()?;
-    // A scenario holds a `&'static` workload; `kcanary replay` makes one and exits.
-    let workload: &'static dyn Workload = Box::leak(Box::new(LoadedReplay::<F> {
+    let workload = Arc::new(LoadedReplay::<F> {
         path: request.file.clone(),
         lines,
-    }));
+    });
     let scenario = Scenario {
         name: format!("replay:{}", request.file.display()),
         description: String::new(),
-        workload,
+        workload: workload.into(),
         params,
         repetitions: request.repetitions,
         warmup: 0,
