@@ -897,8 +897,8 @@ fn check_replay_file(
             Ok(text) => text,
             Err(e) => return (vec![e.to_string()], false),
         };
-        let sniffed_ipvs =
-            kcanary::replay::FileFormat::detect(&text) == kcanary::replay::FileFormat::IpvsadmSave;
+        let sniffed_ipvs = kcanary::replay_file::FileFormat::detect(&text)
+            == kcanary::replay_file::FileFormat::IpvsadmSave;
         let mut errors = Vec::new();
         let mut accepted = false;
         for ipvs in [sniffed_ipvs, ipvs_material] {
