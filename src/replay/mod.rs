@@ -13,7 +13,7 @@ mod engine;
 mod workload;
 
 pub use engine::{Encoded, Refused, ReplayMode, ReplayTimings, replay_in_session};
-pub use workload::{LoadedReplay, ReplayWorkload, default_params, load, replay_once};
+pub use workload::{ReplayWorkload, default_params, load, replay_once};
 
 use crate::error::Result;
 use crate::netlink::NetlinkSocket;

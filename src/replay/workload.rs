@@ -1,12 +1,11 @@
 //! A format replayed through the runner: `ipset.replay` and `ipvs.replay` are
-//! [`ReplayWorkload`]s of their format; [`LoadedReplay`] is the same on lines parsed once.
+//! [`ReplayWorkload`]s of their format; `kcanary replay` uses one on lines parsed once.
 
 use super::ReplayFormat;
 use super::engine::{ReplayMode, replay_in_session};
 use crate::error::{KcanaryError, Result};
 use crate::isolate::netns::in_fresh_netns;
 use crate::workload::{EntryPoint, Measurement, ParamSpec, Params, RepetitionContext, Workload};
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 /// Parses `text` in format `F` and refuses a file without a single command (it would replay
@@ -83,17 +82,29 @@ fn run_repetition<F: ReplayFormat>(
     result
 }
 
-/// Replays the file named by the `file` parameter, read and parsed every repetition.
-pub struct ReplayWorkload<F>(PhantomData<fn() -> F>);
+/// Replays a file in format `F`: the one the `file` parameter names, read and parsed every
+/// repetition (`ipset.replay` and `ipvs.replay` in scenarios), or lines the caller parsed once
+/// ([`ReplayWorkload::loaded`]: `kcanary replay` on a pipe, a FIFO or stdin, which cannot be
+/// read twice; `file` and the parsing options were applied when parsing).
+pub struct ReplayWorkload<F: ReplayFormat> {
+    preloaded: Option<(PathBuf, Vec<F::Line>)>,
+}
 
-impl<F> ReplayWorkload<F> {
-    /// `const`, so a registry's `static` list can hold one.
+impl<F: ReplayFormat> ReplayWorkload<F> {
+    /// `const`, so a family's `static` workload list can hold one.
     pub const fn new() -> ReplayWorkload<F> {
-        ReplayWorkload(PhantomData)
+        ReplayWorkload { preloaded: None }
+    }
+
+    /// The replay of `lines`, parsed from `path` by the caller.
+    pub fn loaded(path: PathBuf, lines: Vec<F::Line>) -> ReplayWorkload<F> {
+        ReplayWorkload {
+            preloaded: Some((path, lines)),
+        }
     }
 }
 
-impl<F> Default for ReplayWorkload<F> {
+impl<F: ReplayFormat> Default for ReplayWorkload<F> {
     fn default() -> ReplayWorkload<F> {
         ReplayWorkload::new()
     }
@@ -129,6 +140,9 @@ impl<F: ReplayFormat> Workload for ReplayWorkload<F> {
     }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        if let Some((path, lines)) = &self.preloaded {
+            return run_repetition::<F>(path, lines, params, ctx);
+        }
         let path = ReplayConfig::from_params::<F>(params)
             .map_err(KcanaryError::Usage)?
             .file;
@@ -140,47 +154,5 @@ impl<F: ReplayFormat> Workload for ReplayWorkload<F> {
         }
         let lines = load::<F>(&path, &crate::text_input::read_text_once(&path)?, params)?;
         run_repetition::<F>(&path, &lines, params, ctx)
-    }
-}
-
-/// [`ReplayWorkload`] on lines parsed once by the caller, for input that cannot be read twice
-/// (a pipe, a FIFO, stdin). Same parameters; `file` and the parsing options are ignored (they
-/// were applied when parsing).
-pub struct LoadedReplay<F: ReplayFormat> {
-    pub path: PathBuf,
-    pub lines: Vec<F::Line>,
-}
-
-impl<F: ReplayFormat> Workload for LoadedReplay<F> {
-    fn name(&self) -> &'static str {
-        F::WORKLOAD
-    }
-
-    fn summary(&self) -> &'static str {
-        F::SUMMARY
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
-        F::PARAMS
-    }
-
-    fn available(&self) -> std::result::Result<(), String> {
-        F::available()
-    }
-
-    fn check(&self, params: &Params) -> std::result::Result<(), String> {
-        ReplayConfig::from_params::<F>(params).map(drop)
-    }
-
-    fn kernel_modules(&self) -> &'static [&'static str] {
-        F::KERNEL_MODULES
-    }
-
-    fn entry_points(&self) -> &'static [EntryPoint] {
-        F::ENTRY_POINTS
-    }
-
-    fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        run_repetition::<F>(&self.path, &self.lines, params, ctx)
     }
 }

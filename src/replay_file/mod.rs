@@ -13,7 +13,7 @@ use crate::error::{KcanaryError, Result};
 use crate::ipset::replay::IpsetRestore;
 use crate::ipvs::replay::IpvsadmSave;
 use crate::isolate::privileges;
-use crate::replay::{LoadedReplay, ReplayFormat, default_params, load};
+use crate::replay::{ReplayFormat, ReplayWorkload, default_params, load};
 use crate::results::RunResults;
 use crate::runner::{RunHooks, run_scenarios};
 use crate::scenario::Scenario;
@@ -70,10 +70,7 @@ fn replay_as<F: ReplayFormat>(
     // After the user-namespace step (which needs a single-threaded process), before anything
     // is created: a signal from here on removes what the replay made.
     crate::isolate::signals::handle_termination_signals()?;
-    let workload = Arc::new(LoadedReplay::<F> {
-        path: request.file.clone(),
-        lines,
-    });
+    let workload = Arc::new(ReplayWorkload::<F>::loaded(request.file.clone(), lines));
     let scenario = Scenario {
         name: format!("replay:{}", request.file.display()),
         description: String::new(),
