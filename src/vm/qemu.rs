@@ -7,9 +7,11 @@
 use super::console::{self, ConsoleFindings};
 use super::protocol::{self, GuestOutcome};
 use crate::results::ExecutionMode;
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How QEMU executes the guest. Each mode is recorded as the results' execution mode; timings
@@ -40,6 +42,28 @@ impl Accel {
             Accel::TcgIcount => vec!["-accel", "tcg", "-icount", "shift=0,sleep=off"],
         }
     }
+}
+
+/// Lines QEMU prints on stderr when KVM cannot run the guest. After most of them QEMU does not
+/// exit but pauses the VM, so without looking for them the boot only ends at the init
+/// deadline. Seen here: Debian's 6.12 stops ~5 s into the boot with "KVM internal error.
+/// Suberror: 1" and "emulation failure" (a BMI2 instruction in the decompressor).
+const KVM_FAILURE_MARKERS: &[&str] = &[
+    "KVM internal error",
+    "emulation failure",
+    "failed to set MSR",
+    "kvm run failed",
+    "KVM: entry failed",
+    "Could not access KVM kernel module",
+    "failed to initialize kvm",
+];
+
+/// The first line of QEMU's stderr that says KVM cannot run the guest, if any.
+fn kvm_failure(qemu_stderr: &str) -> Option<&str> {
+    qemu_stderr
+        .lines()
+        .map(str::trim)
+        .find(|line| KVM_FAILURE_MARKERS.iter().any(|m| line.contains(m)))
 }
 
 /// Whether /dev/kvm can be opened (the kernel may still fail under it: see the session's
@@ -84,7 +108,8 @@ pub struct Boot {
 }
 
 /// Why a boot delivered nothing. `accel_suspect` is set when the kernel never reached our
-/// init, which under KVM is how "this kernel does not run under this host's KVM" shows.
+/// init or QEMU reported a KVM failure: under KVM, the two ways "this kernel does not run
+/// under this host's KVM" shows.
 #[derive(Debug)]
 pub struct BootFailure {
     pub message: String,
@@ -191,13 +216,18 @@ struct Ending {
 /// Polls QEMU and its console log every 50 ms until QEMU exits or `stop_reason` gives a
 /// reason to kill it, relaying the guest's status lines and timing the first workload.
 fn watch(mut qemu: Child, spec: &BootSpec, started: Instant, relay: &dyn Fn(&str)) -> Ending {
-    let stderr = qemu.stderr.take();
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut s) = stderr {
-            let _ = std::io::Read::read_to_string(&mut s, &mut text);
-        }
-        text
+    // Read line by line and shared, so that a KVM failure stops the boot as soon as QEMU
+    // reports it (QEMU pauses the VM instead of exiting).
+    let qemu_stderr = Arc::new(Mutex::new(String::new()));
+    let stderr_reader = qemu.stderr.take().map(|stderr| {
+        let text = Arc::clone(&qemu_stderr);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).split(b'\n').map_while(|l| l.ok()) {
+                let mut text = text.lock().unwrap_or_else(|e| e.into_inner());
+                text.push_str(&String::from_utf8_lossy(&line));
+                text.push('\n');
+            }
+        })
     });
     let mut to_first_workload = None;
     let mut fatal_seen_at: Option<Instant> = None;
@@ -217,7 +247,15 @@ fn watch(mut qemu: Child, spec: &BootSpec, started: Instant, relay: &dyn Fn(&str
             .fatal
             .is_some()
             .then(|| fatal_seen_at.get_or_insert_with(Instant::now).elapsed());
-        killed_for = stop_reason(spec, &findings, started.elapsed(), fatal_for);
+        let kvm_failed =
+            kvm_failure(&qemu_stderr.lock().unwrap_or_else(|e| e.into_inner())).map(str::to_string);
+        killed_for = stop_reason(
+            spec,
+            &findings,
+            started.elapsed(),
+            fatal_for,
+            kvm_failed.as_deref(),
+        );
         if killed_for.is_some() {
             let _ = qemu.kill();
             let _ = qemu.wait();
@@ -225,29 +263,39 @@ fn watch(mut qemu: Child, spec: &BootSpec, started: Instant, relay: &dyn Fn(&str
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    let wall = started.elapsed();
+    if let Some(reader) = stderr_reader {
+        let _ = reader.join();
+    }
+    let qemu_stderr = std::mem::take(&mut *qemu_stderr.lock().unwrap_or_else(|e| e.into_inner()));
     Ending {
         status,
         killed_for,
-        wall: started.elapsed(),
-        qemu_stderr: stderr_reader.join().unwrap_or_default(),
+        wall,
+        qemu_stderr,
         to_first_workload,
     }
 }
 
 /// Why QEMU must be stopped now, `elapsed` after it started, if it must. `fatal_for` is how
-/// long ago the console first showed a fatal line. When several reasons hold, the timeout
-/// is named before the init deadline and the deadline before the panic.
+/// long ago the console first showed a fatal line; `kvm_failed` is QEMU's line saying KVM
+/// cannot run the guest. When several reasons hold, the timeout is named first, then the
+/// KVM failure, the init deadline and the panic.
 fn stop_reason(
     spec: &BootSpec,
     findings: &ConsoleFindings,
     elapsed: Duration,
     fatal_for: Option<Duration>,
+    kvm_failed: Option<&str>,
 ) -> Option<String> {
     if elapsed > spec.timeout {
         return Some(format!(
             "no result within the timeout of {} s",
             spec.timeout.as_secs()
         ));
+    }
+    if let Some(line) = kvm_failed.filter(|_| spec.accel == Accel::Kvm) {
+        return Some(format!("QEMU reported a KVM failure: {line}"));
     }
     if let Some(deadline) = spec
         .init_deadline
@@ -295,10 +343,13 @@ fn interpret(
         }
         Err(reason) => reason,
     };
+    let kvm_failed = kvm_failure(&ending.qemu_stderr);
     let what = if let Some(fatal) = &findings.fatal {
         format!("the guest failed: {fatal}")
     } else if let Some(killed_for) = ending.killed_for {
         killed_for
+    } else if let Some(line) = kvm_failed {
+        format!("QEMU reported a KVM failure: {line}")
     } else {
         match ending.status {
             Some(s) if !s.success() => {
@@ -313,7 +364,7 @@ fn interpret(
             console_log.display(),
             indent(&console::tail(console_text, 15))
         ),
-        accel_suspect: !findings.init_started,
+        accel_suspect: !findings.init_started || kvm_failed.is_some(),
     })
 }
 
@@ -443,31 +494,45 @@ mod tests {
             ..Default::default()
         };
         let secs = Duration::from_secs;
-        assert_eq!(stop_reason(&spec, &booting, secs(59), None), None);
+        assert_eq!(stop_reason(&spec, &booting, secs(59), None, None), None);
         assert_eq!(
-            stop_reason(&spec, &booting, secs(61), None).as_deref(),
+            stop_reason(&spec, &booting, secs(61), None, None).as_deref(),
             Some("the kernel did not start our init within 60 s")
         );
-        assert_eq!(stop_reason(&spec, &running, secs(599), None), None);
+        assert_eq!(stop_reason(&spec, &running, secs(599), None, None), None);
         assert_eq!(
-            stop_reason(&spec, &running, secs(601), None).as_deref(),
+            stop_reason(&spec, &running, secs(601), None, None).as_deref(),
             Some("no result within the timeout of 600 s")
         );
         assert_eq!(
-            stop_reason(&spec, &booting, secs(700), Some(secs(10))).as_deref(),
+            stop_reason(&spec, &booting, secs(700), Some(secs(10)), None).as_deref(),
             Some("no result within the timeout of 600 s"),
             "the timeout is named first"
         );
-        assert_eq!(stop_reason(&spec, &running, secs(5), Some(secs(2))), None);
         assert_eq!(
-            stop_reason(&spec, &running, secs(5), Some(secs(4))).as_deref(),
+            stop_reason(&spec, &running, secs(5), Some(secs(2)), None),
+            None
+        );
+        assert_eq!(
+            stop_reason(&spec, &running, secs(5), Some(secs(4)), None).as_deref(),
             Some("the kernel panicked and QEMU did not exit")
         );
+        let kvm_error = Some("KVM internal error. Suberror: 1");
+        assert_eq!(
+            stop_reason(&spec, &booting, secs(5), None, kvm_error).as_deref(),
+            Some("QEMU reported a KVM failure: KVM internal error. Suberror: 1"),
+            "a KVM failure stops the boot long before the init deadline"
+        );
+        let tcg = self::spec(Accel::Tcg);
+        assert_eq!(stop_reason(&tcg, &booting, secs(5), None, kvm_error), None);
         let no_deadline = BootSpec {
             init_deadline: None,
             ..spec
         };
-        assert_eq!(stop_reason(&no_deadline, &booting, secs(120), None), None);
+        assert_eq!(
+            stop_reason(&no_deadline, &booting, secs(120), None, None),
+            None
+        );
     }
 
     const BOOTED: &str = "[    0.000000] Linux version 6.1.0\r\n\
@@ -583,6 +648,73 @@ mod tests {
             failure.message
         );
         assert!(!failure.accel_suspect, "our init started");
+    }
+
+    /// QEMU 7.2's stderr when Debian's 6.12 cloud kernel runs under this host's KVM (cut).
+    const KVM_INTERNAL_ERROR: &str = "KVM internal error. Suberror: 1\n\
+        extra data[0]: 0x0000000000000001\n\
+        extra data[1]: 0x894cc0f76942c40f\n\
+        emulation failure\n\
+        RAX=0000000001ad29a0 RBX=0000000004782b64 RCX=0000000000000000 RDX=0000000000000005\n\
+        Code=fa 0f 77 c4 4e 8d 54 35 00 41 b8 01 00 00 00 41 89 17 89 f0 <c4> 42 69 f7 c0\n";
+
+    #[test]
+    fn kvm_failures_are_recognised_by_their_first_qemu_line() {
+        assert_eq!(
+            kvm_failure(KVM_INTERNAL_ERROR),
+            Some("KVM internal error. Suberror: 1")
+        );
+        for line in [
+            "qemu-system-x86_64: error: failed to set MSR 0x48b to 0x1582e00000000",
+            "error: kvm run failed Bad address",
+            "KVM: entry failed, hardware error 0x80000021",
+            "Could not access KVM kernel module: Permission denied",
+            "qemu-system-x86_64: failed to initialize kvm: Permission denied",
+        ] {
+            let stderr = format!("qemu-system-x86_64: warning: host doesn't support pni\n{line}\n");
+            assert_eq!(kvm_failure(&stderr), Some(line));
+        }
+        for harmless in [
+            "",
+            "qemu-system-x86_64: warning: host doesn't support requested feature: CPUID.01H:ECX.pni [bit 0]\n",
+            "qemu-system-x86_64: terminating on signal 15 from pid 8284 (timeout)\n",
+        ] {
+            assert_eq!(kvm_failure(harmless), None, "{harmless}");
+        }
+    }
+
+    #[test]
+    fn a_kvm_failure_is_suspect_even_after_init_and_named_when_qemu_exits_with_it() {
+        let path = Path::new("/out/c.log");
+        let paused = Ending {
+            status: None,
+            killed_for: Some("QEMU reported a KVM failure: KVM internal error. Suberror: 1".into()),
+            qemu_stderr: KVM_INTERNAL_ERROR.into(),
+            ..ended(0)
+        };
+        let failure = failed(interpret(paused, "", b"", path));
+        assert!(
+            failure
+                .message
+                .starts_with("QEMU reported a KVM failure: KVM internal error. Suberror: 1\n"),
+            "{}",
+            failure.message
+        );
+        assert!(failure.accel_suspect);
+
+        let aborted = Ending {
+            qemu_stderr: "error: failed to set MSR 0x48b to 0x1582e00000000\n".into(),
+            ..ended(134)
+        };
+        let failure = failed(interpret(aborted, BOOTED, b"", path));
+        assert!(
+            failure
+                .message
+                .starts_with("QEMU reported a KVM failure: error: failed to set MSR"),
+            "{}",
+            failure.message
+        );
+        assert!(failure.accel_suspect, "even though our init had started");
     }
 
     #[test]

@@ -346,8 +346,9 @@ fn run_rounds(
                 cpus: options.cpus,
                 memory_mib: options.memory_mib,
                 timeout: options.timeout,
-                // A KVM boot reaches init in a second or two; a kernel that cannot run under
-                // this host's KVM hangs without a word (seen here with Debian's 6.1 and 6.12).
+                // A KVM boot reaches init in a second or two. A kernel that cannot run under
+                // this host's KVM either makes QEMU report it (Debian's 6.12 here, ~5 s in;
+                // `qemu::boot` stops at once) or hangs without a word (6.1 here): the deadline.
                 init_deadline: (accel == Accel::Kvm).then_some(KVM_INIT_DEADLINE),
                 console_log: p.dir.join(format!("round-{round}.console.log")),
                 results_capture: p.dir.join(format!("round-{round}.serial1")),
