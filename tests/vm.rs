@@ -618,34 +618,49 @@ fn a_kernel_without_its_modules_reports_the_scenario_skipped() {
     );
 }
 
-#[test]
-fn a_kernel_panic_is_detected_and_reported() {
-    let Some(k) = test_kernels("a_kernel_panic_is_detected_and_reported") else {
-        return;
-    };
-    let out = tempfile::tempdir().unwrap();
-    let kernel = kcanary::vm::kernel::prepare(k.debian_6_1.to_str().unwrap(), out.path()).unwrap();
-    // An initramfs without /init: the kernel looks for a root filesystem, finds none, panics.
-    let initramfs = out.path().join("empty.cpio");
+/// Boots `package` with an initramfs without /init (the kernel looks for a root file system,
+/// finds none and panics) and returns how the boot failed and how long the boot took.
+fn boot_without_init(
+    package: &std::path::Path,
+    out: &std::path::Path,
+    accel: kcanary::vm::qemu::Accel,
+    init_deadline: Option<std::time::Duration>,
+) -> (kcanary::vm::qemu::BootFailure, std::time::Duration) {
+    let kernel = kcanary::vm::kernel::prepare(package.to_str().unwrap(), out).unwrap();
+    let initramfs = out.join("empty.cpio");
     let mut cpio = kcanary::vm::cpio::CpioWriter::new(Vec::new());
     cpio.directory("/dev", 0o755).unwrap();
     std::fs::write(&initramfs, cpio.finish().unwrap()).unwrap();
     let spec = kcanary::vm::qemu::BootSpec {
         image: &kernel.image,
         initramfs: &initramfs,
-        accel: kcanary::vm::qemu::Accel::Tcg,
+        accel,
         cpus: 1,
         memory_mib: 512,
         timeout: std::time::Duration::from_secs(120),
-        init_deadline: None,
-        console_log: out.path().join("console.log"),
-        results_capture: out.path().join("serial1"),
+        init_deadline,
+        console_log: out.join("console.log"),
+        results_capture: out.join("serial1"),
     };
     let started = std::time::Instant::now();
-    let failure = match kcanary::vm::qemu::boot(&spec, &|_| {}) {
+    match kcanary::vm::qemu::boot(&spec, &|_| {}) {
         Ok(_) => panic!("a kernel without init cannot deliver results"),
-        Err(failure) => failure,
+        Err(failure) => (failure, started.elapsed()),
+    }
+}
+
+#[test]
+fn a_kernel_panic_is_detected_and_reported() {
+    let Some(k) = test_kernels("a_kernel_panic_is_detected_and_reported") else {
+        return;
     };
+    let out = tempfile::tempdir().unwrap();
+    let (failure, took) = boot_without_init(
+        &k.debian_6_1,
+        out.path(),
+        kcanary::vm::qemu::Accel::Tcg,
+        None,
+    );
     eprintln!("{}", failure.message);
     assert!(
         failure.message.contains("Kernel panic"),
@@ -654,7 +669,7 @@ fn a_kernel_panic_is_detected_and_reported() {
     );
     assert!(failure.message.contains("console.log"));
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(100),
+        took < std::time::Duration::from_secs(100),
         "the panic ends the boot, not the timeout"
     );
 }
@@ -677,29 +692,13 @@ fn a_kvm_failure_ends_the_boot_before_the_init_deadline() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let kernel = kcanary::vm::kernel::prepare(k.debian_6_12.to_str().unwrap(), out.path()).unwrap();
-    let initramfs = out.path().join("empty.cpio");
-    let mut cpio = kcanary::vm::cpio::CpioWriter::new(Vec::new());
-    cpio.directory("/dev", 0o755).unwrap();
-    std::fs::write(&initramfs, cpio.finish().unwrap()).unwrap();
     let deadline = std::time::Duration::from_secs(60);
-    let spec = kcanary::vm::qemu::BootSpec {
-        image: &kernel.image,
-        initramfs: &initramfs,
-        accel: kcanary::vm::qemu::Accel::Kvm,
-        cpus: 1,
-        memory_mib: 512,
-        timeout: std::time::Duration::from_secs(120),
-        init_deadline: Some(deadline),
-        console_log: out.path().join("console.log"),
-        results_capture: out.path().join("serial1"),
-    };
-    let started = std::time::Instant::now();
-    let failure = match kcanary::vm::qemu::boot(&spec, &|_| {}) {
-        Ok(_) => panic!("a kernel without init cannot deliver results"),
-        Err(failure) => failure,
-    };
-    let took = started.elapsed();
+    let (failure, took) = boot_without_init(
+        &k.debian_6_12,
+        out.path(),
+        kcanary::vm::qemu::Accel::Kvm,
+        Some(deadline),
+    );
     eprintln!("after {:.1} s: {}", took.as_secs_f64(), failure.message);
     if failure.message.starts_with("QEMU reported a KVM failure: ") {
         assert!(failure.accel_suspect, "a KVM failure makes TCG worth a try");
