@@ -341,6 +341,7 @@ fn a_signal_during_the_results_write_leaves_no_temporary_file() {
         let o = child.wait_with_output().unwrap();
         assert!(!tmp.exists(), "temporary file left: {}", stderr(&o));
         if caught {
+            assert!(!out.exists(), "a half-written results file was left");
             assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
             assert!(stderr(&o).contains("stopped by SIGTERM"), "{}", stderr(&o));
             return;

@@ -102,12 +102,6 @@ pub struct RestoreLine {
     pub exist: bool,
 }
 
-/// Parses a restore file from disk (read once and bounded: see [`crate::text_input`]).
-pub fn parse_file(path: &Path, exist_everywhere: bool) -> Result<Vec<RestoreLine>> {
-    let text = crate::text_input::read_text_once(path)?;
-    parse(path, &text, exist_everywhere)
-}
-
 /// Parses restore text; `path` only names the source in errors. Set types are tracked through
 /// create/rename/swap/destroy so every `add` can be checked against its set's type.
 pub fn parse(path: &Path, text: &str, exist_everywhere: bool) -> Result<Vec<RestoreLine>> {

@@ -33,7 +33,14 @@ struct Registered {
 /// main thread before any other thread starts: threads inherit the mask, and one that did not
 /// block the signals would take them and die with the default action. Signals the parent set
 /// to be ignored (`nohup`, `cmd &` in a script) stay ignored.
+///
+/// Idempotent: a second call (another command path of the same process) starts no second
+/// thread.
 pub fn handle_termination_signals() -> Result<()> {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if STARTED.swap(true, Ordering::SeqCst) {
+        return Ok(());
+    }
     let mut set = SigSet::empty();
     for signal in HANDLED {
         if !is_ignored(signal) {

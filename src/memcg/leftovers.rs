@@ -92,7 +92,7 @@ pub fn find_leftovers(hierarchy: &MemoryHierarchy) -> Vec<Leftover> {
             let mut paths = Vec::new();
             let cgroup = hierarchy.root().join(owner_name(pid));
             let run_dir = run_dir(pid);
-            let tmpfs = run_dir.join("tmpfs");
+            let tmpfs = tmpfs_dir(&run_dir);
             if cgroup.exists() {
                 paths.push(cgroup.display().to_string());
             }

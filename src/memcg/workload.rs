@@ -200,7 +200,6 @@ impl Workload for DyingMemcgs {
         DyingConfig::from_params(params).map(drop)
     }
 
-    /// None: memory cgroups are built in wherever they exist.
     fn kernel_modules(&self) -> &'static [&'static str] {
         // Memory cgroups are always built in; the optional latency probe (`probe_seconds`)
         // runs over a veth pair, a module on most distribution kernels.

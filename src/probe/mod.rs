@@ -25,7 +25,7 @@ pub const KERNEL_MODULES: &[&str] = &["veth"];
 /// What the probes measure: timer expiry (the timer probe wakes from it) and softirq entry
 /// (the network probe's packets are handled there; a long-running softirq shows as a long
 /// round trip).
-pub const ENTRY_POINTS: &[EntryPoint] = &[
+pub const ENTRY_POINTS: [EntryPoint; 2] = [
     EntryPoint::Tracepoint("timer:timer_expire_entry"),
     EntryPoint::Tracepoint("irq:softirq_entry"),
 ];

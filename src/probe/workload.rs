@@ -33,7 +33,7 @@ impl Workload for LatencyProbes {
     }
 
     fn entry_points(&self) -> &'static [EntryPoint] {
-        ENTRY_POINTS
+        &ENTRY_POINTS
     }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {

@@ -25,9 +25,13 @@ pub fn load<F: ReplayFormat>(path: &Path, text: &str, params: &Params) -> Result
 /// Reads `path` once, parses it with `F`'s default parameters and replays it once in a fresh
 /// network namespace: the replay as a plain function, outside the runner.
 pub fn replay_once<F: ReplayFormat>(path: &Path, mode: ReplayMode) -> Result<Vec<Measurement>> {
-    let params = default_params::<F>();
-    let lines = load::<F>(path, &crate::text_input::read_text_once(path)?, &params)?;
+    let lines = load_file::<F>(path, &default_params::<F>())?;
     replay_in_fresh_netns::<F>(path, &lines, mode)
+}
+
+/// [`load`] on the text of `path`, read once (files, pipes, FIFOs, `-`).
+fn load_file<F: ReplayFormat>(path: &Path, params: &Params) -> Result<Vec<F::Line>> {
+    load::<F>(path, &crate::text_input::read_text_once(path)?, params)
 }
 
 /// `F`'s parameters with their defaults.
@@ -71,12 +75,10 @@ impl ReplayConfig {
 fn run_repetition<F: ReplayFormat>(
     path: &Path,
     lines: &[F::Line],
-    params: &Params,
+    mode: ReplayMode,
     ctx: &RepetitionContext,
 ) -> Result<Vec<Measurement>> {
-    let config = ReplayConfig::from_params::<F>(params).map_err(KcanaryError::Usage)?;
     ctx.progress.start("replaying", lines.len() as u64);
-    let mode = ReplayMode::batched_if(config.batch);
     let result = replay_in_fresh_netns::<F>(path, lines, mode);
     ctx.progress.finish();
     result
@@ -140,19 +142,18 @@ impl<F: ReplayFormat> Workload for ReplayWorkload<F> {
     }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
+        let config = ReplayConfig::from_params::<F>(params).map_err(KcanaryError::Usage)?;
+        let mode = ReplayMode::batched_if(config.batch);
         if let Some((path, lines)) = &self.preloaded {
-            return run_repetition::<F>(path, lines, params, ctx);
+            return run_repetition::<F>(path, lines, mode, ctx);
         }
-        let path = ReplayConfig::from_params::<F>(params)
-            .map_err(KcanaryError::Usage)?
-            .file;
-        if path.as_os_str().is_empty() {
+        if config.file.as_os_str().is_empty() {
             return Err(KcanaryError::Usage(format!(
                 "{} needs the parameter file = \"PATH\"",
                 F::WORKLOAD
             )));
         }
-        let lines = load::<F>(&path, &crate::text_input::read_text_once(&path)?, params)?;
-        run_repetition::<F>(&path, &lines, params, ctx)
+        let lines = load_file::<F>(&config.file, params)?;
+        run_repetition::<F>(&config.file, &lines, mode, ctx)
     }
 }

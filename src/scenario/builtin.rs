@@ -89,6 +89,11 @@ pub fn resolve(words: &[String]) -> Result<Vec<Scenario>> {
 /// Each word with the scenarios it stands for (no words: none), for callers that need to
 /// know which word brought which scenario (the VM runner copies files into the guest).
 pub fn resolve_words(words: &[String]) -> Result<Vec<(ScenarioWord, Vec<Scenario>)>> {
+    if words.is_empty() {
+        // Parsing the built-in library is wasted when nothing names it (`select` then
+        // parses the default suite).
+        return Ok(Vec::new());
+    }
     let library = builtin_scenarios();
     let mut chosen = Vec::new();
     for word in words {

@@ -274,7 +274,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_library_is_named_with_the_directories_searched() {
+    fn a_missing_library_is_not_found_and_origin_is_not_followed() {
         let linking = elf::DynamicLinking {
             interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
             needed: vec!["libkcanary-does-not-exist.so.1".into()],

@@ -103,14 +103,15 @@ impl Workload for Estimator {
     }
 
     fn entry_points(&self) -> &'static [EntryPoint] {
-        &[
+        const ENTRY_POINTS: &[EntryPoint] = &[
             // The estimator: a kthread per namespace since 6.2, a timer per namespace before.
             EntryPoint::Function("ip_vs_estimation_kthread"),
             EntryPoint::Function("estimation_timer"),
-            // What the probes beside it measure (as `probe::ENTRY_POINTS`).
-            EntryPoint::Tracepoint("timer:timer_expire_entry"),
-            EntryPoint::Tracepoint("irq:softirq_entry"),
-        ]
+            // What the probes beside it measure.
+            crate::probe::ENTRY_POINTS[0],
+            crate::probe::ENTRY_POINTS[1],
+        ];
+        ENTRY_POINTS
     }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
