@@ -3,7 +3,7 @@
 //! say what it adds up to. (The VM runner's counterpart is `vm::compare`.)
 
 use crate::error::{KcanaryError, Result};
-use crate::gate::{GateOptions, GateStatus, compare_evidence, load_evidence_files};
+use crate::gate::{GateOptions, GateStatus, RunEvidence, compare_evidence, load_evidence_files};
 use crate::report::export::Outputs;
 use std::path::PathBuf;
 
@@ -22,6 +22,17 @@ pub fn compare_files(
             "compare needs at least two files".into(),
         ));
     };
+    compare_and_write(baseline, candidates, options, outputs)
+}
+
+/// Compares every candidate with `baseline`, writes the renderings `outputs` asks for and
+/// returns the gate's status: the end of `check`, `compare`, `vm` and `bisect-step`.
+pub fn compare_and_write(
+    baseline: &RunEvidence,
+    candidates: &[RunEvidence],
+    options: &GateOptions,
+    outputs: &Outputs,
+) -> Result<GateStatus> {
     let comparisons: Vec<_> = candidates
         .iter()
         .map(|candidate| compare_evidence(baseline, candidate, options))

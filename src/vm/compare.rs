@@ -6,7 +6,7 @@
 use super::session::{KernelRun, SessionOptions, run_session_until};
 use crate::error::{KcanaryError, Result};
 use crate::gate::mode::ensure_same_execution_mode;
-use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence, compare_runs};
+use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_runs};
 use crate::report::export::Outputs;
 use crate::report::table::results_table;
 use crate::results::RunResults;
@@ -25,13 +25,8 @@ pub fn compare_kernels(
             &candidate.environment.execution_mode,
         )?;
     }
-    let comparisons: Vec<_> = candidates
-        .iter()
-        .map(|candidate| compare_evidence(baseline, candidate, options))
-        .collect();
     println!();
-    outputs.write(&comparisons)?;
-    Ok(GateStatus::of(&comparisons, options))
+    crate::check::compare_and_write(baseline, candidates, options, outputs)
 }
 
 /// A kernel's merged results as the gate's evidence, labelled by the kernel.

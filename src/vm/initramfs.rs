@@ -99,17 +99,23 @@ pub fn version_mismatch(guest_binary: &Path) -> Option<String> {
 /// The guest can run `path` as init: a static executable, or a dynamic one whose loader and
 /// libraries are all found.
 fn check_usable(path: &Path) -> Result<()> {
-    shared_libs::loader_files(path)
-        .map(|_| ())
-        .map_err(|reason| {
-            KcanaryError::bad_input(path, None, format!("cannot be the guest's init: {reason}"))
-        })
+    guest_loader_files(path).map(drop)
+}
+
+/// What the guest needs beside `path` to run it as init: nothing for a static executable,
+/// its loader and libraries for a dynamic one. Worked out once per session: every
+/// initramfs of the session carries the same files.
+pub fn guest_loader_files(path: &Path) -> Result<Vec<LoaderFile>> {
+    shared_libs::loader_files(path).map_err(|reason| {
+        KcanaryError::bad_input(path, None, format!("cannot be the guest's init: {reason}"))
+    })
 }
 
 /// Writes the initramfs to `out` and returns the number of modules it holds.
 pub fn build(
     out: &Path,
     guest_binary: &Path,
+    loader_files: &[LoaderFile],
     plan: &LoadPlan,
     scenario_files: &[(String, PathBuf)],
     mut config: GuestConfig,
@@ -117,13 +123,6 @@ pub fn build(
     let io = |e: std::io::Error| KcanaryError::Io(format!("cannot write {}: {e}", out.display()));
     let init = std::fs::read(guest_binary)
         .map_err(|e| KcanaryError::Io(format!("cannot read {}: {e}", guest_binary.display())))?;
-    let loader_files = shared_libs::loader_files(guest_binary).map_err(|reason| {
-        KcanaryError::bad_input(
-            guest_binary,
-            None,
-            format!("cannot be the guest's init: {reason}"),
-        )
-    })?;
     let file = std::fs::File::create(out).map_err(io)?;
     let mut cpio = CpioWriter::new(std::io::BufWriter::new(file));
     for dir in [
@@ -142,7 +141,7 @@ pub fn build(
     // the archive (devtmpfs is mounted over /dev later).
     cpio.char_device("/dev/console", 0o600, 5, 1).map_err(io)?;
     cpio.file("/init", 0o755, &init).map_err(io)?;
-    write_loader_files(&mut cpio, &loader_files).map_err(io)?;
+    write_loader_files(&mut cpio, loader_files).map_err(io)?;
     config.modules.clear();
     for (index, (name, path)) in plan.ordered.iter().enumerate() {
         let target = format!("{MODULE_DIR}/{index:03}-{name}.ko");

@@ -10,6 +10,7 @@ use super::merge::merge_rounds;
 use super::modules::{LoadPlan, ModuleTree};
 use super::protocol::{GuestConfig, SCENARIO_DIR, ScenarioOverrides};
 use super::qemu::{self, Accel, BootSpec};
+use super::shared_libs::LoaderFile;
 use crate::error::{KcanaryError, Result};
 use crate::results::file::write_json_atomic;
 use crate::results::{ExecutionMode, RunResults};
@@ -110,6 +111,8 @@ struct Prepared {
 /// What every kernel's initramfs holds apart from its modules.
 struct GuestPayload {
     binary: PathBuf,
+    /// The binary's loader and libraries (none when static).
+    loader_files: Vec<LoaderFile>,
     words: Vec<String>,
     scenario_files: Vec<(String, PathBuf)>,
     module_patterns: Vec<&'static str>,
@@ -131,6 +134,7 @@ impl GuestPayload {
         initramfs::build(
             &p.initramfs,
             &self.binary,
+            &self.loader_files,
             &plan,
             &self.scenario_files,
             config,
@@ -184,6 +188,7 @@ pub fn run_session_until(
         status(&warning);
     }
     let mut payload = GuestPayload {
+        loader_files: initramfs::guest_loader_files(&guest_binary)?,
         binary: guest_binary,
         words,
         scenario_files,
