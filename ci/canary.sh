@@ -9,7 +9,7 @@
 #
 # Usage:
 #   ci/canary.sh --candidate KERNEL (--reference KERNEL | --baseline RESULTS.json)
-#                [--rounds N] [--out DIR] [--deterministic] [--accel auto|kvm|tcg]
+#                [--rounds N|auto] [--out DIR] [--deterministic] [--accel auto|kvm|tcg]
 #                [-- KCANARY_OPTION... SCENARIO...]
 #   After `--`, anything `kcanary vm` / `bisect-step` accepts: scenario names, --set, and the
 #   gate's options (--fail-on-inconclusive, --junit FILE, --threshold F, ...).

@@ -300,10 +300,21 @@ pub struct VmArgs {
     /// twice to compare: the first is the baseline, the second the candidate.
     #[arg(long = "kernel", required = true)]
     pub kernels: Vec<String>,
-    /// Boots per kernel; with two kernels they alternate (A B A B ...). `auto`: one round,
-    /// then further rounds (still alternating) of only the scenarios that have metrics
-    /// without a verdict, until every metric is regressed, improved or unchanged, or the
-    /// next round would overrun --budget.
+    #[command(flatten)]
+    pub rounds: RoundsArgs,
+    #[command(flatten)]
+    pub run: VmRunArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// How many times each kernel boots: shared by `vm` and `bisect-step`.
+#[derive(Debug, clap::Args)]
+pub struct RoundsArgs {
+    /// Boots per kernel; with two kernels (or a kernel and a baseline kernel) they alternate
+    /// (A B A B ...). `auto`: one round, then further rounds (still alternating) of only the
+    /// scenarios that have metrics without a verdict against the baseline, until every
+    /// metric is regressed, improved or unchanged, or the next round would overrun --budget.
     #[arg(long, default_value = "1", value_parser = parse_rounds, value_name = "N|auto")]
     pub rounds: Rounds,
     /// Time budget of `--rounds auto`, from the first boot: "15m", "1h", "900s".
@@ -312,10 +323,6 @@ pub struct VmArgs {
     /// Upper bound on the rounds of `--rounds auto`.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub max_rounds: usize,
-    #[command(flatten)]
-    pub run: VmRunArgs,
-    #[command(flatten)]
-    pub gate: GateArgs,
 }
 
 /// `--rounds`: a count, or `auto`.
@@ -345,9 +352,8 @@ pub struct BisectStepArgs {
     /// A results JSON file (from `kcanary vm`) or a known-good kernel to run alongside.
     #[arg(long)]
     pub baseline: String,
-    /// Boots of the kernel under test (and of a baseline kernel), alternating.
-    #[arg(long, default_value_t = 1)]
-    pub rounds: usize,
+    #[command(flatten)]
+    pub rounds: RoundsArgs,
     #[command(flatten)]
     pub run: VmRunArgs,
     #[command(flatten)]

@@ -433,6 +433,44 @@ fn deterministic_rounds_agree_and_bisect_step_says_good() {
         "{stdout}"
     );
     assert!(stderr.contains("skip (125)"), "{stderr}");
+
+    // `--rounds auto` against a stored baseline: one round of 6.12 (3 repetitions) as the
+    // baseline, 6.1 as the candidate with a 0.1% threshold (their swap costs differ by ~1%).
+    // 3 vs 3 can never show a difference, so the step boots 6.1 again, and 3 vs 6 decides.
+    let one_round = label_dir.join("round-0.json");
+    let output = kcanary(&[
+        "bisect-step",
+        "--kernel",
+        k.debian_6_1.to_str().unwrap(),
+        "--baseline",
+        one_round.to_str().unwrap(),
+        "--rounds",
+        "auto",
+        "--threshold",
+        "0.001",
+        "--deterministic",
+        "--timeout",
+        "300",
+        "--guest-binary",
+        guest,
+        "--out",
+        out.path().join("bisect-auto").to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("rounds auto: round 2 for the undecided scenarios: ipset-swap-storm"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rounds auto: every metric has a verdict after 2 round(s)"),
+        "{stderr}"
+    );
+    assert!(stdout.contains(" 3/6 "), "{stdout}");
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "a decided step is good or bad: {stdout}{stderr}"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Raw arguments to the library's typed options, once, for every command that needs them:
 //! gate options, the outputs of a comparison, and how a VM session boots.
 
-use crate::cli::{Accelerator, GateArgs, TableFormat, VmRunArgs};
+use crate::cli::{Accelerator, GateArgs, Rounds, RoundsArgs, TableFormat, VmRunArgs};
 use kcanary::gate::GateOptions;
 use kcanary::report::export::{ExportFormat, Outputs};
 use kcanary::scenario::overrides::ScenarioOverrides;
@@ -37,6 +37,17 @@ pub fn outputs(args: &GateArgs) -> Outputs {
         }
     }
     outputs
+}
+
+/// `--rounds N|auto` with its budget, as the session plans them.
+pub fn round_plan(args: &RoundsArgs) -> RoundPlan {
+    match args.rounds {
+        Rounds::Fixed(n) => RoundPlan::Fixed(n),
+        Rounds::Auto => RoundPlan::UntilConclusive {
+            budget: args.budget,
+            max_rounds: args.max_rounds.max(1),
+        },
+    }
 }
 
 pub fn session_options(kernels: Vec<String>, rounds: RoundPlan, run: &VmRunArgs) -> SessionOptions {

@@ -1,15 +1,14 @@
 //! `kcanary bisect-step`: one step of `git bisect run`. The exit code is the decision
 //! (`vm::bisect`): 0 good, 1 bad, 125 skip, 128 abort.
 
-use super::args::{gate_options, outputs, session_options};
+use super::args::{gate_options, outputs, round_plan, session_options};
 use crate::cli::BisectStepArgs;
 use kcanary::error::Result;
 use kcanary::vm::bisect::{BisectDecision, BisectStep, bisect_step};
-use kcanary::vm::session::RoundPlan;
 
 pub fn execute(args: BisectStepArgs) -> Result<i32> {
     let step = BisectStep {
-        session: session_options(Vec::new(), RoundPlan::Fixed(args.rounds), &args.run),
+        session: session_options(Vec::new(), round_plan(&args.rounds), &args.run),
         gate: gate_options(&args.gate),
         outputs: outputs(&args.gate),
         kernel: args.kernel,

@@ -1,23 +1,15 @@
 //! `kcanary vm`: boot kernels under QEMU, run scenarios inside, compare two kernels.
 
-use super::args::{gate_options, outputs, session_options};
+use super::args::{gate_options, outputs, round_plan, session_options};
 use super::exit_status_of_named;
-use crate::cli::{Rounds, VmArgs};
+use crate::cli::VmArgs;
 use kcanary::error::{KcanaryError, Result, exit_code};
 use kcanary::gate::GateStatus;
 use kcanary::vm::compare::run_and_compare;
-use kcanary::vm::session::RoundPlan;
 
 pub fn execute(args: VmArgs) -> Result<i32> {
-    let plan = match args.rounds {
-        Rounds::Fixed(n) => RoundPlan::Fixed(n),
-        Rounds::Auto => RoundPlan::UntilConclusive {
-            budget: args.budget,
-            max_rounds: args.max_rounds.max(1),
-        },
-    };
     let outcome = run_and_compare(
-        &session_options(args.kernels, plan, &args.run),
+        &session_options(args.kernels, round_plan(&args.rounds), &args.run),
         &gate_options(&args.gate),
         &outputs(&args.gate),
         &|line| eprintln!("{line}"),

@@ -3,12 +3,15 @@
 //! is `git bisect run`'s: good, bad, skip (this commit cannot be tested or judged), or abort
 //! (the bisect itself is set up wrong, so every further step would be wrong too).
 
-use super::compare::{compare_kernels, evidence_of, print_runs};
-use super::session::{SessionOptions, run_session};
+use super::compare::{
+    compare_kernels, evidence_of, print_runs, undecided_against, undecided_scenarios,
+};
+use super::session::{SessionOptions, run_session_until};
 use crate::error::{KcanaryError, exit_code};
 use crate::gate::mode::ensure_same_execution_mode;
 use crate::gate::{GateOptions, GateStatus, load_evidence};
 use crate::report::export::Outputs;
+use crate::results::RunResults;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +87,13 @@ fn decide(step: BisectStep, status: &dyn Fn(&str)) -> Result<BisectDecision, Bis
         Some(_) => vec![step.kernel.clone()],
         None => vec![step.baseline.clone(), step.kernel.clone()],
     };
-    let mut runs = match run_session(&session, status) {
+    // `--rounds auto` boots again while some metric has no verdict against the baseline:
+    // the stored one, or the baseline kernel of this session.
+    let undecided = |runs: &[RunResults]| match &stored_baseline {
+        Some(stored) => undecided_against(stored, runs, &step.gate),
+        None => undecided_scenarios(runs, &step.gate),
+    };
+    let mut runs = match run_session_until(&session, status, &undecided) {
         Ok(runs) => runs,
         Err(e @ KcanaryError::Usage(_)) => return Err(abort(e.to_string())),
         Err(e) => {

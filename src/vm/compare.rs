@@ -6,7 +6,7 @@
 use super::session::{KernelRun, SessionOptions, run_session_until};
 use crate::error::{KcanaryError, Result};
 use crate::gate::mode::ensure_same_execution_mode;
-use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_runs};
+use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence};
 use crate::report::export::Outputs;
 use crate::report::table::results_table;
 use crate::results::RunResults;
@@ -76,13 +76,27 @@ pub fn undecided_scenarios(runs: &[RunResults], gate: &GateOptions) -> Vec<Strin
     let Some((baseline, candidates)) = runs.split_first() else {
         return Vec::new();
     };
+    let label = |run: &RunResults| run.environment.kernel_release.clone();
+    let baseline = RunEvidence::from_results(label(baseline), baseline);
+    undecided_against(&baseline, candidates, gate)
+}
+
+/// The scenarios of which some metric is still inconclusive in a candidate against
+/// `baseline` (another kernel of the session, or a stored baseline for `bisect-step`).
+pub fn undecided_against(
+    baseline: &RunEvidence,
+    candidates: &[RunResults],
+    gate: &GateOptions,
+) -> Vec<String> {
     let options = GateOptions {
         interleaved: true,
         ..gate.clone()
     };
     let mut names: Vec<String> = Vec::new();
     for candidate in candidates {
-        let comparison = compare_runs(baseline, candidate, &options);
+        let candidate =
+            RunEvidence::from_results(candidate.environment.kernel_release.clone(), candidate);
+        let comparison = compare_evidence(baseline, &candidate, &options);
         for m in comparison
             .metrics
             .iter()
