@@ -86,34 +86,8 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// `memcg.dying`'s parameters as declared, read once (values are judged by `Settings`).
-struct DyingConfig {
-    cgroups: u64,
-    charge_kib: u64,
-    charge: String,
-    page_cache_dir: PathBuf,
-    reads: usize,
-    read_cpu: usize,
-    probe_seconds: u64,
-    settle_seconds: u64,
-}
-
-impl DyingConfig {
-    fn from_params(params: &Params) -> Result<DyingConfig, String> {
-        Ok(DyingConfig {
-            cgroups: params.u64("cgroups")?,
-            charge_kib: params.u64("charge_kib")?,
-            charge: params.text("charge")?.to_string(),
-            page_cache_dir: PathBuf::from(params.text("page_cache_dir")?),
-            reads: params.usize("reads")?,
-            read_cpu: params.usize("read_cpu")?,
-            probe_seconds: params.u64("probe_seconds")?,
-            settle_seconds: params.u64("settle_seconds")?,
-        })
-    }
-}
-
-/// Parameters checked once, before anything is created.
+/// `memcg.dying`'s parameters, read and judged once: by `check` (scenario validation, with
+/// the scenario's line on error) and again by `run`.
 struct Settings {
     cgroups: u64,
     charge_kib: u64,
@@ -125,32 +99,32 @@ struct Settings {
 }
 
 impl Settings {
-    fn from_config(config: DyingConfig) -> Result<Settings> {
-        let medium = match config.charge.as_str() {
+    fn from_params(params: &Params) -> std::result::Result<Settings, String> {
+        let medium = match params.text("charge")? {
             "tmpfs" => ChargeMedium::Tmpfs,
             "page_cache" => ChargeMedium::PageCache {
-                dir: config.page_cache_dir,
+                dir: PathBuf::from(params.text("page_cache_dir")?),
             },
             other => {
-                return Err(KcanaryError::Usage(format!(
+                return Err(format!(
                     "memcg.dying: parameter 'charge' must be \"tmpfs\" or \"page_cache\", found \"{other}\""
-                )));
+                ));
             }
         };
         let settings = Settings {
-            cgroups: config.cgroups,
-            charge_kib: config.charge_kib,
+            cgroups: params.u64("cgroups")?,
+            charge_kib: params.u64("charge_kib")?,
             medium,
-            reads: config.reads,
-            read_cpu: config.read_cpu,
-            probe: Duration::from_secs(config.probe_seconds),
-            settle: Duration::from_secs(config.settle_seconds),
+            reads: params.usize("reads")?,
+            read_cpu: params.usize("read_cpu")?,
+            probe: Duration::from_secs(params.u64("probe_seconds")?),
+            settle: Duration::from_secs(params.u64("settle_seconds")?),
         };
         if settings.cgroups == 0 || settings.charge_kib == 0 || settings.reads == 0 {
-            return Err(KcanaryError::Usage(
+            return Err(
                 "memcg.dying: parameters 'cgroups', 'charge_kib' and 'reads' must be at least 1"
                     .into(),
-            ));
+            );
         }
         Ok(settings)
     }
@@ -197,7 +171,7 @@ impl Workload for DyingMemcgs {
     }
 
     fn check(&self, params: &Params) -> std::result::Result<(), String> {
-        DyingConfig::from_params(params).map(drop)
+        Settings::from_params(params).map(drop)
     }
 
     fn kernel_modules(&self) -> &'static [&'static str] {
@@ -245,8 +219,7 @@ impl Workload for DyingMemcgs {
     }
 
     fn run(&self, params: &Params, ctx: &RepetitionContext) -> Result<Vec<Measurement>> {
-        let config = DyingConfig::from_params(params).map_err(KcanaryError::Usage)?;
-        let settings = Settings::from_config(config)?;
+        let settings = Settings::from_params(params).map_err(KcanaryError::Usage)?;
         settings.check_fits()?;
         let hierarchy = MemoryHierarchy::detect().map_err(KcanaryError::Kernel)?;
         let _exclusive = HierarchyLock::acquire(hierarchy.root())?;

@@ -80,16 +80,20 @@ pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario> {
             .to_string();
         bad(&key, message)
     })?;
-    // The workload reads its parameters as `run` will: a name its code reads but never
+    // The workload reads and judges its parameters as `run` will, before any kernel work: a
+    // value it refuses points at that parameter's line; a name its code reads but never
     // declared is a bug in kcanary, reported here rather than as a panic mid-run.
     workload.check(&params).map_err(|e| {
-        bad(
-            "workload",
-            format!(
-                "workload '{}' cannot read its parameters: {e}",
-                raw.workload
+        match first_word_after_quote(&e).filter(|key| raw.params.contains_key(*key)) {
+            Some(key) => bad(key, e.clone()),
+            None => bad(
+                "workload",
+                format!(
+                    "workload '{}' cannot read its parameters: {e}",
+                    raw.workload
+                ),
             ),
-        )
+        }
     })?;
     Ok(Scenario {
         name: raw.name,
