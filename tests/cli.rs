@@ -60,20 +60,6 @@ fn bad_toml_names_file_and_line() {
         stderr(&o)
     );
 
-    // A value the workload refuses is caught before any kernel work, at its line.
-    let file = write(
-        dir.path(),
-        "charge.toml",
-        "name = \"x\"\nworkload = \"memcg.dying\"\n[params]\ncgroups = 10\ncharge = \"tmpfz\"\n",
-    );
-    let o = run(&["run", file.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("charge.toml:5: memcg.dying: parameter 'charge' must be"),
-        "{}",
-        stderr(&o)
-    );
-
     let file = write(
         dir.path(),
         "wl.toml",

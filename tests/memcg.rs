@@ -2,6 +2,8 @@
 //! the v2 path runs in the VM). The dying count is global, so these tests run one at a time,
 //! and other software's cgroups move it a little: counts are compared with a tolerance.
 
+mod common;
+
 use kcanary::memcg::buildup::build_dying;
 use kcanary::memcg::charge::Charger;
 use kcanary::memcg::dying::dying_in_hierarchy;
@@ -241,23 +243,21 @@ fn page_cache_charges_also_make_dying_cgroups() {
     assert!(kcanary_leftovers(&hierarchy).is_empty());
 }
 
+/// A value the workload refuses is bad input at its line when the scenario is read, before
+/// any cgroup or mount exists.
 #[test]
-fn bad_charge_parameter_is_a_usage_error() {
-    let scenario = parse_scenario(
+fn bad_charge_parameter_is_refused_at_its_line() {
+    let error = parse_scenario(
         Path::new("t.toml"),
         "name = \"t\"\nworkload = \"memcg.dying\"\n[params]\ncharge = \"swap\"\n",
     )
+    .err()
     .unwrap();
-    let hooks = RunHooks {
-        progress: &NoProgress,
-        status: &|_: &str| {},
-    };
-    let error = run_scenarios(&[scenario], kcanary::results::ExecutionMode::Host, &hooks)
-        .err()
-        .unwrap();
     assert_eq!(error.exit_code(), kcanary::error::exit_code::BAD_INPUT);
     assert!(
-        error.to_string().contains("\"tmpfs\" or \"page_cache\""),
+        error.to_string().starts_with(
+            "t.toml:4: memcg.dying: parameter 'charge' must be \"tmpfs\" or \"page_cache\""
+        ),
         "{error}"
     );
 }
@@ -286,14 +286,16 @@ fn a_charge_larger_than_the_machine_is_refused_before_anything_is_created() {
     );
 }
 
-/// Starts `kcanary run` on a scenario file with `cgroups` dying cgroups, stderr captured.
-fn spawn_kcanary_run(dir: &Path, cgroups: u64) -> std::process::Child {
-    let scenario = dir.join(format!("dying-{cgroups}.toml"));
+/// Starts `kcanary run` of a one-repetition memcg.dying scenario with `cgroups` cgroups held
+/// by `charge` ("tmpfs" or "page_cache").
+fn spawn_memcg_run(dir: &Path, cgroups: u64, charge: &str) -> std::process::Child {
+    let name = format!("dying-{cgroups}-{charge}");
+    let scenario = dir.join(format!("{name}.toml"));
     std::fs::write(
         &scenario,
         format!(
-            "name = \"dying-{cgroups}\"\nworkload = \"memcg.dying\"\nrepetitions = 1\n\
-             [params]\ncgroups = {cgroups}\nreads = 5\nsettle_seconds = 20\n"
+            "name = \"{name}\"\nworkload = \"memcg.dying\"\nrepetitions = 1\n\
+             [params]\ncgroups = {cgroups}\nreads = 5\nsettle_seconds = 20\ncharge = \"{charge}\"\n"
         ),
     )
     .unwrap();
@@ -301,7 +303,7 @@ fn spawn_kcanary_run(dir: &Path, cgroups: u64) -> std::process::Child {
         .arg("run")
         .arg(&scenario)
         .arg("--out")
-        .arg(dir.join(format!("results-{cgroups}.json")))
+        .arg(dir.join(format!("results-{name}.json")))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -317,7 +319,7 @@ fn killed_run_is_cleaned_by_the_next_run() {
 
     let dir = tempfile::tempdir().unwrap();
     // A long run, killed once it has built up a few hundred dying cgroups.
-    let mut victim = spawn_kcanary_run(dir.path(), 50_000);
+    let mut victim = spawn_memcg_run(dir.path(), 50_000, "tmpfs");
     let victim_pid = victim.id();
     let victim_cgroup = hierarchy.root().join(owner_name(victim_pid));
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -348,7 +350,7 @@ fn killed_run_is_cleaned_by_the_next_run() {
     );
 
     // The next run removes the leftovers and says so.
-    let next = spawn_kcanary_run(dir.path(), 50)
+    let next = spawn_memcg_run(dir.path(), 50, "tmpfs")
         .wait_with_output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&next.stderr);
@@ -375,9 +377,9 @@ fn killed_run_is_cleaned_by_the_next_run() {
 fn concurrent_runs_take_turns_and_both_count_right() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let first = spawn_kcanary_run(dir.path(), 400);
+    let first = spawn_memcg_run(dir.path(), 400, "tmpfs");
     std::thread::sleep(Duration::from_millis(100));
-    let second = spawn_kcanary_run(dir.path(), 401);
+    let second = spawn_memcg_run(dir.path(), 401, "tmpfs");
     let outputs = [
         first.wait_with_output().unwrap(),
         second.wait_with_output().unwrap(),
@@ -388,9 +390,10 @@ fn concurrent_runs_take_turns_and_both_count_right() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let results =
-            kcanary::results::file::read_results(&dir.path().join(format!("results-{n}.json")))
-                .unwrap();
+        let results = kcanary::results::file::read_results(
+            &dir.path().join(format!("results-dying-{n}-tmpfs.json")),
+        )
+        .unwrap();
         let count = metric(&results, "dying_cgroups").samples[0] as i64;
         assert!(
             (count - n).abs() <= tolerance(n),
@@ -405,29 +408,6 @@ fn concurrent_runs_take_turns_and_both_count_right() {
 
 // Issue 12 item 3: SIGINT, SIGTERM and SIGHUP remove what the run created; leftovers of a
 // SIGKILLed run are named by any later run.
-
-/// Starts a memcg run long enough to be stopped halfway (50,000 cgroups), charging to
-/// `charge` ("tmpfs" or "page_cache", the latter in /var/tmp/kcanary-<pid>).
-fn spawn_long_memcg_run(dir: &Path, charge: &str) -> std::process::Child {
-    let scenario = dir.join(format!("long-{charge}.toml"));
-    std::fs::write(
-        &scenario,
-        format!(
-            "name = \"long-{charge}\"\nworkload = \"memcg.dying\"\nrepetitions = 1\n\
-             [params]\ncgroups = 50000\nreads = 5\nsettle_seconds = 20\ncharge = \"{charge}\"\n"
-        ),
-    )
-    .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_kcanary"))
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(dir.join(format!("long-{charge}.json")))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 /// Where the run of `pid` keeps its charged files.
 fn charge_store(pid: u32, charge: &str) -> PathBuf {
@@ -453,23 +433,6 @@ fn wait_for_buildup(run: &mut std::process::Child, hierarchy: &MemoryHierarchy, 
     }
 }
 
-/// The output of `child`; fails the test if it runs longer than `limit`.
-fn output_within(mut child: std::process::Child, limit: Duration) -> std::process::Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "still running after {limit:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn a_termination_signal_removes_everything_the_run_created() {
     use nix::sys::signal::Signal;
@@ -483,11 +446,11 @@ fn a_termination_signal_removes_everything_the_run_created() {
         (Signal::SIGTERM, "tmpfs"),
         (Signal::SIGHUP, "page_cache"),
     ] {
-        let mut run = spawn_long_memcg_run(dir.path(), charge);
+        let mut run = spawn_memcg_run(dir.path(), 50_000, charge);
         let pid = run.id();
         wait_for_buildup(&mut run, &hierarchy, charge);
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
-        let output = output_within(run, Duration::from_secs(60));
+        let output = common::output_within(run, Duration::from_secs(60));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(
             output.status.code(),
@@ -521,7 +484,7 @@ fn a_later_ipset_run_names_the_leftovers_of_a_killed_memcg_run() {
     remove_leftovers(&hierarchy).unwrap();
     let baseline = dying_in_hierarchy(&hierarchy).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut victim = spawn_long_memcg_run(dir.path(), "tmpfs");
+    let mut victim = spawn_memcg_run(dir.path(), 50_000, "tmpfs");
     let victim_pid = victim.id();
     wait_for_buildup(&mut victim, &hierarchy, "tmpfs");
     nix::sys::signal::kill(
@@ -540,7 +503,7 @@ fn a_later_ipset_run_names_the_leftovers_of_a_killed_memcg_run() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let output = output_within(ipset, Duration::from_secs(120));
+    let output = common::output_within(ipset, Duration::from_secs(120));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(

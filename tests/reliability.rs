@@ -2,6 +2,8 @@
 //! and a failure loses no results and leaves no files behind. Runs the real binary against
 //! the real kernel (root in CI).
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -33,20 +35,9 @@ fn run_within(mut command: Command, input: &[u8], limit: Duration) -> Output {
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            let o = child.wait_with_output().unwrap();
-            panic!(
-                "kcanary still running after {limit:?}; stderr: {}",
-                stderr(&o)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let output = common::output_within(child, limit);
     writer.join().unwrap();
-    child.wait_with_output().unwrap()
+    output
 }
 
 const LIMIT: Duration = Duration::from_secs(60);

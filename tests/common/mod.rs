@@ -128,3 +128,24 @@ pub fn write(dir: &std::path::Path, name: &str, run: &RunResults) -> std::path::
 pub fn s(p: &std::path::Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// The output of `child`; fails the test (with the child's stderr) if it runs longer than
+/// `limit`, killing it first.
+pub fn output_within(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
