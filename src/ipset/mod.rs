@@ -15,4 +15,5 @@ pub mod workloads;
 
 pub use client::IpsetSession;
 pub mod kube_router;
+pub mod names;
 pub mod replay;
