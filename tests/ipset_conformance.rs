@@ -200,6 +200,12 @@ fn replay_decides_ipset_material_as_ipset_restore_does() {
         nix::unistd::Uid::effective().is_root(),
         "the conformance test needs root (network namespaces)"
     );
+    let version = Command::new("ipset").arg("version").output().unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).into_owned();
+    assert!(
+        version.contains("v7.17"),
+        "the material and this test are for ipset 7.17; found: {version}"
+    );
     let work = tempfile::tempdir().unwrap();
     let mut samples = fixtures(&source.join("tests"));
     samples.extend(scripts(&source.join("tests")));

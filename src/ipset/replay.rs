@@ -281,3 +281,45 @@ fn element_of(command: &RestoreCommand) -> &Element {
         _ => unreachable!("only add/del lines are coalesced"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::MessageWriter;
+
+    /// A request as the kernel sends it back: ours, with the top-level LINENO overwritten by
+    /// the failing element's line (the real path is the "middle-of-run" conformance case).
+    #[test]
+    fn the_failing_line_is_read_from_the_echoed_request() {
+        let element = |ip: &str| Element::ip(ip.parse().unwrap());
+        let (a, b) = (element("1.1.1.1"), element("1.1.1.2"));
+        let mut w = MessageWriter::with_capacity(256);
+        message::add_or_del_lines(
+            &mut w,
+            1,
+            Command::Add,
+            "A",
+            &[(2, &a), (7, &b)],
+            Exist::Fail,
+            Ack::Always,
+        );
+        assert_eq!(failing_lineno(w.bytes()), Some(2));
+        let mut echoed = w.bytes().to_vec();
+        let at = echoed
+            .windows(8)
+            .position(|win| win[..4] == [8, 0, attr::LINENO as u8, 0x40])
+            .unwrap();
+        echoed[at + 4..at + 8].copy_from_slice(&7u32.to_be_bytes());
+        assert_eq!(failing_lineno(&echoed), Some(7));
+    }
+
+    #[test]
+    fn a_run_ends_at_another_set_command_or_commit() {
+        let text = "create A hash:ip\ncreate B hash:ip\nadd A 1.1.1.1\nadd A 1.1.1.2 -exist\n\
+                    add B 1.1.1.1\nadd B 1.1.1.2\nCOMMIT\nadd B 1.1.1.3\n";
+        let lines = ReplayLine::all(restore_file::parse(Path::new("t"), text, false).unwrap());
+        assert_eq!(coalescable_run(&lines, 2), 2, "-exist does not split a run");
+        assert_eq!(coalescable_run(&lines, 4), 2, "COMMIT ends the run");
+        assert_eq!(coalescable_run(&lines, 6), 1);
+    }
+}
