@@ -3,6 +3,11 @@
 //! /etc/services), ICMP and ICMPv6 type names from ipset's own list of names.
 
 use std::ffi::{CStr, CString};
+use std::sync::Mutex;
+
+/// The C library's database calls return pointers into one static buffer per database, so two
+/// threads looking names up at once would read each other's answers: one look-up at a time.
+static DATABASES: Mutex<()> = Mutex::new(());
 
 /// A protocol number from its number or its name (`tcp`, `vrrp`, `icmpv6`).
 pub fn protocol(text: &str) -> Result<u8, String> {
@@ -16,6 +21,9 @@ pub fn protocol(text: &str) -> Result<u8, String> {
         text
     };
     let name = CString::new(lookup).map_err(|_| format!("cannot parse '{text}' as a protocol"))?;
+    let _one_at_a_time = DATABASES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     // SAFETY: getprotobyname reads a NUL-terminated string and returns a pointer into static
     // storage (or NULL); we copy the number out before any other database call.
     let entry = unsafe { libc::getprotobyname(name.as_ptr()) };
@@ -40,6 +48,9 @@ pub fn port(text: &str, proto: u8) -> Result<u16, String> {
         Some(rest) => rest.strip_suffix(']').ok_or_else(bad)?,
         None => text,
     };
+    let _one_at_a_time = DATABASES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     // SAFETY: getprotobynumber returns static storage or NULL; the name is copied at once.
     let proto_name = unsafe {
         let entry = libc::getprotobynumber(i32::from(proto));

@@ -226,8 +226,8 @@ enum LineEnd {
 
 type Parsed = (Option<RestoreCommand>, LineEnd);
 
-/// One line's command (without session options); `None` for lines that send nothing and end
-/// the restore (`quit`). List and save lines only check their set.
+/// One line's command (without session options); `None` for lines that send nothing
+/// (`list`, `save`, which only check their set, and `quit`, which ends the restore).
 fn parse_command(
     words: &[String],
     sets: &mut HashMap<String, SetInfo>,
@@ -240,98 +240,21 @@ fn parse_command(
             "unknown command '{first}' (expected create, add, del, test, swap, rename, flush, destroy or COMMIT)"
         )
     })?;
-    let args = &words[1..];
-    let need = |count: usize, usage: &str| {
-        if args.len() < count {
-            Err(format!("'{first}' needs {usage}"))
-        } else {
-            Ok(())
-        }
+    let args = Args {
+        command: first,
+        words: &words[1..],
     };
-    let info_of = |sets: &HashMap<String, SetInfo>, set: &str| {
-        sets.get(set).cloned().ok_or_else(|| {
-            format!("set '{set}' does not exist (it is not created earlier in this file)")
-        })
-    };
-    let done = |command: RestoreCommand| Ok((Some(command), LineEnd::Continues));
     match verb {
-        Verb::Create => {
-            need(2, "a set name and a type, e.g. 'create NAME hash:ip'")?;
-            let set = checked_name(&args[0])?;
-            let set_type = SetType::parse(&args[1])?;
-            let parsed = CreateOptions::parse(&set_type, &args[2..])?;
-            sets.entry(set.clone()).or_insert_with(|| SetInfo {
-                set_type: set_type.clone(),
-                family: parsed.options.family,
-            });
-            let end = if parsed.warning.is_some() {
-                LineEnd::StopsRestore
-            } else {
-                LineEnd::Continues
-            };
-            Ok((
-                Some(RestoreCommand::Create {
-                    set,
-                    set_type,
-                    options: parsed.options,
-                }),
-                end,
-            ))
-        }
-        Verb::Add | Verb::Del | Verb::Test => {
-            need(2, "a set name and an element")?;
-            let set = checked_name(&args[0])?;
-            let info = info_of(sets, &set)?;
-            let element = Element::parse(&info.set_type, info.family, &args[1], &args[2..])?;
-            match verb {
-                Verb::Add => done(RestoreCommand::Add { set, element }),
-                Verb::Del => done(RestoreCommand::Del { set, element }),
-                _ => Ok((
-                    Some(RestoreCommand::Test { set, element }),
-                    LineEnd::StopsRestore,
-                )),
-            }
-        }
-        Verb::Swap => {
-            need(2, "two set names")?;
-            let (first, second) = (checked_name(&args[0])?, checked_name(&args[1])?);
-            only_args(&args[2..])?;
-            let (a, b) = (info_of(sets, &first)?, info_of(sets, &second)?);
-            sets.insert(first.clone(), b);
-            sets.insert(second.clone(), a);
-            done(RestoreCommand::Swap { first, second })
-        }
-        Verb::Rename => {
-            need(2, "the old and the new set name")?;
-            let (from, to) = (checked_name(&args[0])?, checked_name(&args[1])?);
-            only_args(&args[2..])?;
-            let info = info_of(sets, &from)?;
-            sets.remove(&from);
-            sets.insert(to.clone(), info);
-            done(RestoreCommand::Rename { from, to })
-        }
-        Verb::Flush => {
-            only_args(args.get(1..).unwrap_or_default())?;
-            done(RestoreCommand::Flush {
-                set: args.first().map(|s| checked_name(s)).transpose()?,
-            })
-        }
-        Verb::Destroy => {
-            only_args(args.get(1..).unwrap_or_default())?;
-            let set = args.first().map(|s| checked_name(s)).transpose()?;
-            match &set {
-                Some(name) => {
-                    sets.remove(name);
-                }
-                None => sets.clear(),
-            }
-            done(RestoreCommand::Destroy { set })
+        Verb::Create => create_line(args, sets),
+        Verb::Add | Verb::Del | Verb::Test => element_line(verb, args, sets),
+        Verb::Swap | Verb::Rename | Verb::Flush | Verb::Destroy => {
+            Ok((Some(set_line(verb, args, sets)?), LineEnd::Continues))
         }
         Verb::List | Verb::Save => {
-            if let Some(set) = args.first() {
+            if let Some(set) = args.words.first() {
                 info_of(sets, set)?;
             }
-            only_args(args.get(1..).unwrap_or_default())?;
+            args.no_more_than(1)?;
             Ok((None, LineEnd::Continues))
         }
         Verb::Quit => Ok((None, LineEnd::StopsRestore)),
@@ -341,11 +264,138 @@ fn parse_command(
     }
 }
 
-/// Refuses words left over after a command's arguments.
-fn only_args(rest: &[String]) -> std::result::Result<(), String> {
-    match rest.first() {
-        Some(word) => Err(format!("unknown argument '{word}'")),
-        None => Ok(()),
+/// The words after the command word.
+#[derive(Clone, Copy)]
+struct Args<'a> {
+    command: &'a str,
+    words: &'a [String],
+}
+
+impl Args<'_> {
+    fn at_least(self, count: usize, usage: &str) -> std::result::Result<(), String> {
+        if self.words.len() < count {
+            return Err(format!("'{}' needs {usage}", self.command));
+        }
+        Ok(())
+    }
+
+    fn no_more_than(self, count: usize) -> std::result::Result<(), String> {
+        match self.words.get(count) {
+            Some(word) => Err(format!("unknown argument '{word}'")),
+            None => Ok(()),
+        }
+    }
+}
+
+fn info_of(sets: &HashMap<String, SetInfo>, set: &str) -> std::result::Result<SetInfo, String> {
+    sets.get(set).cloned().ok_or_else(|| {
+        format!("set '{set}' does not exist (it is not created earlier in this file)")
+    })
+}
+
+/// `create NAME TYPE [OPTIONS]`; a warning about the options ends the restore after it.
+fn create_line(
+    args: Args,
+    sets: &mut HashMap<String, SetInfo>,
+) -> std::result::Result<Parsed, String> {
+    args.at_least(2, "a set name and a type, e.g. 'create NAME hash:ip'")?;
+    let set = checked_name(&args.words[0])?;
+    let set_type = SetType::parse(&args.words[1])?;
+    let parsed = CreateOptions::parse(&set_type, &args.words[2..])?;
+    sets.entry(set.clone()).or_insert_with(|| SetInfo {
+        set_type: set_type.clone(),
+        family: parsed.options.family,
+    });
+    let end = if parsed.warning.is_some() {
+        LineEnd::StopsRestore
+    } else {
+        LineEnd::Continues
+    };
+    let options = parsed.options;
+    Ok((
+        Some(RestoreCommand::Create {
+            set,
+            set_type,
+            options,
+        }),
+        end,
+    ))
+}
+
+/// `add`, `del` or `test SET ELEMENT [OPTIONS]`, read in the set's type and family; a test
+/// ends the restore after it.
+fn element_line(
+    verb: Verb,
+    args: Args,
+    sets: &HashMap<String, SetInfo>,
+) -> std::result::Result<Parsed, String> {
+    args.at_least(2, "a set name and an element")?;
+    let set = checked_name(&args.words[0])?;
+    let info = info_of(sets, &set)?;
+    let element = Element::parse(
+        &info.set_type,
+        info.family,
+        &args.words[1],
+        &args.words[2..],
+    )?;
+    Ok(match verb {
+        Verb::Add => (
+            Some(RestoreCommand::Add { set, element }),
+            LineEnd::Continues,
+        ),
+        Verb::Del => (
+            Some(RestoreCommand::Del { set, element }),
+            LineEnd::Continues,
+        ),
+        _ => (
+            Some(RestoreCommand::Test { set, element }),
+            LineEnd::StopsRestore,
+        ),
+    })
+}
+
+/// `swap`, `rename`, `flush`, `destroy`, keeping the table of set types up to date.
+fn set_line(
+    verb: Verb,
+    args: Args,
+    sets: &mut HashMap<String, SetInfo>,
+) -> std::result::Result<RestoreCommand, String> {
+    let optional_name = || {
+        args.no_more_than(1)?;
+        args.words.first().map(|s| checked_name(s)).transpose()
+    };
+    match verb {
+        Verb::Swap => {
+            args.at_least(2, "two set names")?;
+            args.no_more_than(2)?;
+            let (first, second) = (checked_name(&args.words[0])?, checked_name(&args.words[1])?);
+            let (a, b) = (info_of(sets, &first)?, info_of(sets, &second)?);
+            sets.insert(first.clone(), b);
+            sets.insert(second.clone(), a);
+            Ok(RestoreCommand::Swap { first, second })
+        }
+        Verb::Rename => {
+            args.at_least(2, "the old and the new set name")?;
+            args.no_more_than(2)?;
+            let (from, to) = (checked_name(&args.words[0])?, checked_name(&args.words[1])?);
+            let info = info_of(sets, &from)?;
+            sets.remove(&from);
+            sets.insert(to.clone(), info);
+            Ok(RestoreCommand::Rename { from, to })
+        }
+        Verb::Flush => Ok(RestoreCommand::Flush {
+            set: optional_name()?,
+        }),
+        _ => {
+            let set = optional_name()?;
+            match &set {
+                Some(name) => {
+                    sets.remove(name);
+                }
+                None => sets.clear(),
+            }
+            Ok(RestoreCommand::Destroy { set })
+        }
     }
 }
 
