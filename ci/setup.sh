@@ -20,7 +20,9 @@ if [ "$(rust_minor)" = "" ] || [ "$(rust_minor)" -lt 86 ]; then
   fi
 fi
 
-packages=(iproute2 util-linux)
+# netbase: /etc/protocols and /etc/services, where replay (like ipset) finds protocol and
+# service names.
+packages=(iproute2 util-linux netbase)
 if [ "${1:-}" = "--tests" ]; then
   # ipset: golden-bytes capture and the replay-vs-ipset benchmark; qemu + dpkg + xz/zstd:
   # the VM runner and its tests; fonts-dejavu-core is not needed (the font is embedded).

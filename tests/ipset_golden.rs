@@ -162,7 +162,13 @@ fn add_matches_ipset() {
 
     let golden = golden_messages("ipset add gP 10.0.0.1,tcp:80");
     let t = SetType::parse("hash:ip,port").unwrap();
-    let element = Element::parse(&t, "10.0.0.1,tcp:80", &[]).unwrap();
+    let element = Element::parse(
+        &t,
+        kcanary::ipset::protocol::NFPROTO_IPV4,
+        "10.0.0.1,tcp:80",
+        &[],
+    )
+    .unwrap();
     let ours = encode(|w| {
         message::add_or_del(
             w,

@@ -133,7 +133,9 @@ fn generated_kube_router_sync_replays_into_the_expected_sets() {
     use kcanary::ipset::restore_file;
     use kcanary::replay::{ReplayMode, replay_in_session};
     let text = kube_router::sync_file(200, 5);
-    let lines = restore_file::parse(std::path::Path::new("sync"), &text, true).unwrap();
+    let lines = kcanary::ipset::replay::ReplayLine::all(
+        restore_file::parse(std::path::Path::new("sync"), &text, true).unwrap(),
+    );
     for mode in [ReplayMode::PerCommand, ReplayMode::Batched] {
         let lines = lines.clone();
         let listed = in_netns(move |s| {
@@ -183,8 +185,9 @@ add ls ipp before n4
 del ipp 10.0.0.1,udp:53
 rename netport netport2
 ";
-    let lines =
-        kcanary::ipset::restore_file::parse(std::path::Path::new("types"), text, false).unwrap();
+    let lines = kcanary::ipset::replay::ReplayLine::all(
+        kcanary::ipset::restore_file::parse(std::path::Path::new("types"), text, false).unwrap(),
+    );
     let listed = in_netns(move |s| {
         replay_in_session::<IpsetRestore>(
             s,

@@ -135,15 +135,34 @@ pub fn add_or_del(
         command,
         Command::Add | Command::Del | Command::Test
     ));
+    let numbered: Vec<(u32, &Element)> = elements
+        .iter()
+        .enumerate()
+        .map(|(i, element)| (first_lineno + i as u32, element))
+        .collect();
+    add_or_del_lines(w, sequence, command, set_name, &numbered, exist, ack);
+}
+
+/// [`add_or_del`] with each element's own line number (restore files may have comments and
+/// blank lines between the lines of one run); the kernel names the failing one by it.
+pub fn add_or_del_lines(
+    w: &mut MessageWriter,
+    sequence: u32,
+    command: Command,
+    set_name: &str,
+    elements: &[(u32, &Element)],
+    exist: Exist,
+    ack: Ack,
+) {
     begin(w, command, flags(ack, excl(exist)), sequence);
     w.attr_str(attr::SETNAME, set_name);
-    if let [element] = elements {
-        element.encode(w, first_lineno);
+    if let [(lineno, element)] = elements {
+        element.encode(w, *lineno);
     } else {
-        w.attr_u32_be(attr::LINENO, first_lineno);
+        w.attr_u32_be(attr::LINENO, elements.first().map_or(0, |(l, _)| *l));
         let adt = w.nest_begin(attr::ADT);
-        for (i, element) in elements.iter().enumerate() {
-            element.encode(w, first_lineno + i as u32);
+        for (lineno, element) in elements {
+            element.encode(w, *lineno);
         }
         w.nest_end(adt);
     }

@@ -3,6 +3,7 @@
 
 pub mod available;
 pub mod client;
+pub mod create_options;
 pub mod dump;
 pub mod element;
 pub mod errors;
@@ -11,8 +12,10 @@ pub mod protocol;
 pub mod restore_file;
 pub mod set_type;
 pub mod sockopt;
+mod values;
 pub mod workloads;
 
 pub use client::IpsetSession;
 pub mod kube_router;
+pub mod names;
 pub mod replay;

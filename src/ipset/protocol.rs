@@ -62,6 +62,8 @@ pub mod data {
     pub const LINENO: u16 = 9;
     pub const MARK: u16 = 10;
     pub const MARKMASK: u16 = 11;
+    /// Create: the address mask of hash:ip, hash:net, hash:net,net (an address nest).
+    pub const BITMASK: u16 = 12;
     pub const INITVAL: u16 = 17;
     pub const HASHSIZE: u16 = 18;
     pub const MAXELEM: u16 = 19;
@@ -82,6 +84,9 @@ pub mod data {
     pub const BYTES: u16 = 24;
     pub const PACKETS: u16 = 25;
     pub const COMMENT: u16 = 26;
+    pub const SKBMARK: u16 = 27;
+    pub const SKBPRIO: u16 = 28;
+    pub const SKBQUEUE: u16 = 29;
 }
 
 /// Attributes inside a nested IP address.

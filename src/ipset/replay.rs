@@ -1,15 +1,18 @@
 //! ipset's restore format as a [`ReplayFormat`]: the engine in `crate::replay` sends and times
 //! what is encoded here. Consecutive `add`/`del` lines of one set travel in one message, as
-//! `ipset restore` sends them.
+//! `ipset restore` sends them, with the `-exist` flag of the run's first line; the kernel's
+//! refusal names the failing element's line (`IPSET_ATTR_LINENO`). A bad line is reported
+//! after the lines before it ran, as `ipset restore` does.
 
 use super::available::{KERNEL_MODULES, ipset_available, kernel};
 use super::client::IpsetSession;
 use super::element::Element;
 use super::message::{self, Ack, Exist};
 use super::protocol::Command;
+use super::protocol::attr;
 use super::restore_file::{self, CommandKind, RestoreCommand, RestoreLine};
 use crate::error::{KcanaryError, Result};
-use crate::netlink::NetlinkSocket;
+use crate::netlink::{KernelError, NetlinkSocket};
 use crate::replay::{Encoded, Refused, ReplayFormat, ReplayKind};
 use crate::workload::{Accepts, EntryPoint, ParamKind, ParamSpec, Params};
 use std::path::Path;
@@ -47,7 +50,7 @@ impl ReplayKind for CommandKind {
 }
 
 impl ReplayFormat for IpsetRestore {
-    type Line = RestoreLine;
+    type Line = ReplayLine;
     type Kind = CommandKind;
     type Session = IpsetSession;
 
@@ -77,9 +80,20 @@ impl ReplayFormat for IpsetRestore {
         params.boolean("exist").map(drop)
     }
 
-    fn parse(path: &Path, text: &str, params: &Params) -> Result<Vec<RestoreLine>> {
+    fn parse(_path: &Path, text: &str, params: &Params) -> Result<Vec<ReplayLine>> {
         let exist = params.boolean("exist").map_err(KcanaryError::Usage)?;
-        restore_file::parse(path, text, exist)
+        let script = restore_file::parse_script(text, exist);
+        let mut lines: Vec<ReplayLine> = script.lines.into_iter().map(ReplayLine::Run).collect();
+        lines.extend(
+            script
+                .error
+                .map(|(line, reason)| ReplayLine::StopsAt { line, reason }),
+        );
+        Ok(lines)
+    }
+
+    fn refused_line(error: &KernelError) -> Option<usize> {
+        failing_lineno(error.echoed_request.as_deref()?).map(|l| l as usize)
     }
 
     fn open_session() -> Result<IpsetSession> {
@@ -93,12 +107,18 @@ impl ReplayFormat for IpsetRestore {
     /// Asks the kernel for each created type's revision (untimed), then encodes.
     fn encode(
         session: &mut IpsetSession,
-        lines: &[RestoreLine],
+        lines: &[ReplayLine],
     ) -> std::result::Result<Encoded<CommandKind>, Refused<CommandKind>> {
         let mut requests = Encoded::with_capacity(lines.len(), 96);
         let mut i = 0;
         while i < lines.len() {
-            let line = &lines[i];
+            let line = match &lines[i] {
+                ReplayLine::Run(line) => line,
+                ReplayLine::StopsAt { line, reason } => {
+                    requests.then_fail(*line, reason.clone());
+                    break;
+                }
+            };
             let (kind, at) = (line.command.kind(), line.line);
             let exist = if line.exist {
                 Exist::Ignore
@@ -111,14 +131,16 @@ impl ReplayFormat for IpsetRestore {
                     set_type,
                     options,
                 } => {
-                    let revision =
-                        session
-                            .revision(&set_type.name, options.family)
-                            .map_err(|error| Refused {
-                                line: at,
-                                kind,
-                                error,
-                            })?;
+                    // Asked while encoding, but refused in file order: the lines before
+                    // this one are sent first, and their refusals come first.
+                    let revision = match session.revision(&set_type.name, options.family) {
+                        Ok(revision) => revision,
+                        Err(error) => {
+                            requests
+                                .then_fail(at, format!("{error} (the kernel refused this create)"));
+                            break;
+                        }
+                    };
                     requests.push(&mut session.socket, kind, at, |w, seq| {
                         message::create(
                             w,
@@ -139,23 +161,37 @@ impl ReplayFormat for IpsetRestore {
                         Command::Del
                     };
                     let run = coalescable_run(lines, i);
-                    let elements: Vec<Element> = lines[i..i + run]
+                    let elements: Vec<(u32, &Element)> = lines[i..i + run]
                         .iter()
-                        .map(|l| element_of(&l.command).clone())
+                        .filter_map(ReplayLine::command)
+                        .map(|l| (l.line as u32, element_of(&l.command)))
                         .collect();
                     requests.push(&mut session.socket, kind, at, |w, seq| {
-                        message::add_or_del(
+                        message::add_or_del_lines(
                             w,
                             seq,
                             command,
                             set,
                             &elements,
-                            at as u32,
                             exist,
                             Ack::Always,
                         )
                     });
                     i += run - 1;
+                }
+                RestoreCommand::Test { set, element } => {
+                    requests.push(&mut session.socket, kind, at, |w, seq| {
+                        message::add_or_del(
+                            w,
+                            seq,
+                            Command::Test,
+                            set,
+                            std::slice::from_ref(element),
+                            at as u32,
+                            Exist::Ignore,
+                            Ack::Always,
+                        )
+                    });
                 }
                 RestoreCommand::Swap { first, second } => {
                     requests.push(&mut session.socket, kind, at, |w, seq| {
@@ -184,26 +220,106 @@ impl ReplayFormat for IpsetRestore {
     }
 }
 
-/// How many lines from `start` can share one add/del message (same set, command and -exist).
-fn coalescable_run(lines: &[RestoreLine], start: usize) -> usize {
-    let first = &lines[start];
-    let key = |l: &RestoreLine| match &l.command {
-        RestoreCommand::Add { set, .. } => Some((CommandKind::Add, set.clone(), l.exist)),
-        RestoreCommand::Del { set, .. } => Some((CommandKind::Del, set.clone(), l.exist)),
+/// A line of the file as replayed: a command, or the bad line `ipset restore` stops at
+/// after running what precedes it.
+// The small variant occurs at most once per file: boxing every command would cost an
+// allocation per line for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplayLine {
+    Run(RestoreLine),
+    StopsAt { line: usize, reason: String },
+}
+
+impl ReplayLine {
+    /// Lines parsed without errors (`restore_file::parse`), to replay.
+    pub fn all(lines: Vec<RestoreLine>) -> Vec<ReplayLine> {
+        lines.into_iter().map(ReplayLine::Run).collect()
+    }
+
+    fn command(&self) -> Option<&RestoreLine> {
+        match self {
+            ReplayLine::Run(line) => Some(line),
+            ReplayLine::StopsAt { .. } => None,
+        }
+    }
+}
+
+/// How many lines from `start` share one add/del message: ipset joins every following line
+/// with the same command and set, whatever their `-exist` (the first line's flags apply),
+/// until a COMMIT line.
+fn coalescable_run(lines: &[ReplayLine], start: usize) -> usize {
+    let key = |l: &ReplayLine| match l.command().map(|l| &l.command) {
+        Some(RestoreCommand::Add { set, .. }) => Some((CommandKind::Add, set.clone())),
+        Some(RestoreCommand::Del { set, .. }) => Some((CommandKind::Del, set.clone())),
         _ => None,
     };
-    let wanted = key(first);
-    lines[start..]
+    let wanted = key(&lines[start]);
+    let continues_run =
+        |l: &ReplayLine| key(l) == wanted && !l.command().is_some_and(|l| l.after_commit);
+    1 + lines[start + 1..]
         .iter()
-        .take(MAX_ELEMENTS_PER_MESSAGE)
-        .take_while(|l| key(l) == wanted)
+        .take(MAX_ELEMENTS_PER_MESSAGE - 1)
+        .take_while(|l| continues_run(l))
         .count()
-        .max(1)
+}
+
+/// The line number ipset's kernel code wrote into the top-level `IPSET_ATTR_LINENO` of the
+/// request it sent back with its error: the failing element's line. It copies the element's
+/// value as we sent it (big-endian, like every ipset integer).
+fn failing_lineno(request: &[u8]) -> Option<u32> {
+    const NLMSG_AND_NFGENMSG: usize = 16 + 4;
+    let attributes = request.get(NLMSG_AND_NFGENMSG..)?;
+    crate::netlink::reply::attributes(attributes)
+        .find(|a| a.kind() & 0x3fff == attr::LINENO)
+        .and_then(|a| Some(u32::from_be_bytes(a.value().get(..4)?.try_into().ok()?)))
 }
 
 fn element_of(command: &RestoreCommand) -> &Element {
     match command {
         RestoreCommand::Add { element, .. } | RestoreCommand::Del { element, .. } => element,
         _ => unreachable!("only add/del lines are coalesced"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::MessageWriter;
+
+    /// A request as the kernel sends it back: ours, with the top-level LINENO overwritten by
+    /// the failing element's line (the real path is the "middle-of-run" conformance case).
+    #[test]
+    fn the_failing_line_is_read_from_the_echoed_request() {
+        let element = |ip: &str| Element::ip(ip.parse().unwrap());
+        let (a, b) = (element("1.1.1.1"), element("1.1.1.2"));
+        let mut w = MessageWriter::with_capacity(256);
+        message::add_or_del_lines(
+            &mut w,
+            1,
+            Command::Add,
+            "A",
+            &[(2, &a), (7, &b)],
+            Exist::Fail,
+            Ack::Always,
+        );
+        assert_eq!(failing_lineno(w.bytes()), Some(2));
+        let mut echoed = w.bytes().to_vec();
+        let at = echoed
+            .windows(8)
+            .position(|win| win[..4] == [8, 0, attr::LINENO as u8, 0x40])
+            .unwrap();
+        echoed[at + 4..at + 8].copy_from_slice(&7u32.to_be_bytes());
+        assert_eq!(failing_lineno(&echoed), Some(7));
+    }
+
+    #[test]
+    fn a_run_ends_at_another_set_command_or_commit() {
+        let text = "create A hash:ip\ncreate B hash:ip\nadd A 1.1.1.1\nadd A 1.1.1.2 -exist\n\
+                    add B 1.1.1.1\nadd B 1.1.1.2\nCOMMIT\nadd B 1.1.1.3\n";
+        let lines = ReplayLine::all(restore_file::parse(Path::new("t"), text, false).unwrap());
+        assert_eq!(coalescable_run(&lines, 2), 2, "-exist does not split a run");
+        assert_eq!(coalescable_run(&lines, 4), 2, "COMMIT ends the run");
+        assert_eq!(coalescable_run(&lines, 6), 1);
     }
 }

@@ -58,9 +58,40 @@ pub fn check_kernel_type(name: &str) -> Result<(), String> {
     ))
 }
 
+/// The names ipset 1.x-4.x used, which `ipset` 7.17 still accepts for the current types.
+const OLD_NAMES: &[(&str, &str)] = &[
+    ("ipmap", "bitmap:ip"),
+    ("macipmap", "bitmap:ip,mac"),
+    ("portmap", "bitmap:port"),
+    ("iphash", "hash:ip"),
+    ("ipmachash", "hash:ip,mac"),
+    ("ipmarkhash", "hash:ip,mark"),
+    ("ipporthash", "hash:ip,port"),
+    ("ipportiphash", "hash:ip,port,ip"),
+    ("ipportnethash", "hash:ip,port,net"),
+    ("machash", "hash:mac"),
+    ("nethash", "hash:net"),
+    ("netifacehash", "hash:net,iface"),
+    ("netnethash", "hash:net,net"),
+    ("netporthash", "hash:net,port"),
+    ("netportnethash", "hash:net,port,net"),
+    ("setlist", "list:set"),
+];
+
 impl SetType {
-    /// Parses a type name; errors name the unknown part.
+    /// Parses a type name the kernel has, or its old name (`iphash`); errors name the
+    /// unknown part.
     pub fn parse(name: &str) -> Result<SetType, String> {
+        let name = OLD_NAMES
+            .iter()
+            .find(|(old, _)| *old == name)
+            .map_or(name, |(_, current)| current);
+        if name.contains(':') && !KERNEL_SET_TYPES.contains(&name) {
+            return Err(format!(
+                "unknown set type '{name}' (known: {})",
+                KERNEL_SET_TYPES.join(", ")
+            ));
+        }
         let (method, fields) = name.split_once(':').ok_or_else(|| {
             format!("set type '{name}' must look like method:fields, e.g. hash:ip")
         })?;
@@ -115,9 +146,15 @@ mod tests {
         assert!(
             SetType::parse("hash:bogus")
                 .unwrap_err()
-                .contains("no element field 'bogus'")
+                .contains("unknown set type 'hash:bogus'")
         );
-        assert!(SetType::parse("tree:ip").unwrap_err().contains("method"));
+        assert_eq!(SetType::parse("iphash").unwrap().name, "hash:ip");
+        assert_eq!(SetType::parse("setlist").unwrap().name, "list:set");
+        assert!(
+            SetType::parse("tree:ip")
+                .unwrap_err()
+                .contains("unknown set type")
+        );
         assert!(SetType::parse("hash").is_err());
     }
 }

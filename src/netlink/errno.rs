@@ -25,6 +25,10 @@ pub struct KernelError {
     pub name: String,
     /// The extended-ack message, when the kernel gave one.
     pub message: Option<String>,
+    /// The request as the kernel copied it into its error reply (netlink header onwards),
+    /// when it sent the whole request back: ipset's error for a batched add/del does, with
+    /// the failing element's line number written into it.
+    pub echoed_request: Option<Vec<u8>>,
 }
 
 impl KernelError {
@@ -36,6 +40,7 @@ impl KernelError {
             code,
             name,
             message,
+            echoed_request: None,
         }
     }
 }

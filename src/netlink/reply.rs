@@ -29,6 +29,20 @@ impl<'a> ReplyMessage<'a> {
             .unwrap_or(0)
     }
 
+    /// For an NLMSG_ERROR message whose request came back whole (not `NLM_F_CAPPED`): that
+    /// request, from its netlink header on.
+    pub fn echoed_request(&self) -> Option<&'a [u8]> {
+        const NLM_F_CAPPED: u16 = 0x100;
+        if !self.is_error() || self.flags & NLM_F_CAPPED != 0 {
+            return None;
+        }
+        let echoed = self.payload.get(4..)?;
+        let len = echoed
+            .get(0..4)
+            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)?;
+        echoed.get(..len).filter(|r| r.len() > 16)
+    }
+
     /// For an NLMSG_ERROR message: the extended-ack text (NLMSGERR_ATTR_MSG), if any.
     pub fn extended_ack_message(&self, capped: bool) -> Option<String> {
         const NLM_F_ACK_TLVS: u16 = 0x200;

@@ -90,7 +90,7 @@ impl NetlinkSocket {
         let last = self.wait_for_ack(last_sequence, &mut |sequence, error| {
             outcome
                 .errors
-                .push((sequence, KernelError::new(error.0, names, error.1)));
+                .push((sequence, error.into_kernel_error(names)));
         })?;
         if let Err(error) = last {
             outcome.errors.push((last_sequence, error));
@@ -184,7 +184,7 @@ impl NetlinkSocket {
     fn wait_for_ack(
         &mut self,
         sequence: u32,
-        on_other_error: &mut dyn FnMut(u32, (i32, Option<String>)),
+        on_other_error: &mut dyn FnMut(u32, ErrorReply),
     ) -> Result<Result<(), KernelError>, KernelError> {
         loop {
             self.receive()?;
@@ -198,20 +198,39 @@ impl NetlinkSocket {
                     result = Some(if code == 0 {
                         Ok(())
                     } else {
-                        Err(KernelError::new(
-                            code,
-                            self.names,
-                            message.extended_ack_message(true),
-                        ))
+                        Err(ErrorReply::of(&message).into_kernel_error(self.names))
                     });
                 } else if code != 0 {
-                    on_other_error(message.sequence, (code, message.extended_ack_message(true)));
+                    on_other_error(message.sequence, ErrorReply::of(&message));
                 }
             }
             if let Some(result) = result {
                 return Ok(result);
             }
         }
+    }
+}
+
+/// What an error reply said, before it is named: code, extended-ack text, echoed request.
+struct ErrorReply {
+    code: i32,
+    message: Option<String>,
+    echoed_request: Option<Vec<u8>>,
+}
+
+impl ErrorReply {
+    fn of(message: &ReplyMessage) -> ErrorReply {
+        ErrorReply {
+            code: message.error_code(),
+            message: message.extended_ack_message(true),
+            echoed_request: message.echoed_request().map(<[u8]>::to_vec),
+        }
+    }
+
+    fn into_kernel_error(self, names: SubsystemErrorNames) -> KernelError {
+        let mut error = KernelError::new(self.code, names, self.message);
+        error.echoed_request = self.echoed_request;
+        error
     }
 }
 

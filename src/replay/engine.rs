@@ -34,6 +34,9 @@ pub struct Encoded<K> {
     /// Per request: its kind and the first file line it carries (a request may carry several
     /// lines, as ipset's coalesced adds do; the kernel's refusal names the first).
     origins: Vec<(K, usize)>,
+    /// A bad line after the encoded ones: the tool stops there after sending what precedes
+    /// it, so it is reported only when the kernel accepted everything before it.
+    then_fails: Option<(usize, String)>,
 }
 
 impl<K: ReplayKind> Encoded<K> {
@@ -41,6 +44,7 @@ impl<K: ReplayKind> Encoded<K> {
         Encoded {
             requests: EncodedRequests::with_capacity(requests, bytes_per_request),
             origins: Vec::with_capacity(requests),
+            then_fails: None,
         }
     }
 
@@ -54,6 +58,12 @@ impl<K: ReplayKind> Encoded<K> {
     ) {
         self.requests.push(socket, encode);
         self.origins.push((kind, line));
+    }
+
+    /// After the requests, the replay fails at file line `line` for `reason` (a bad line the
+    /// tool stops at).
+    pub fn then_fail(&mut self, line: usize, reason: String) {
+        self.then_fails = Some((line, reason));
     }
 
     pub fn len(&self) -> usize {
@@ -122,15 +132,20 @@ pub fn replay_in_session<F: ReplayFormat>(
     lines: &[F::Line],
     mode: ReplayMode,
 ) -> Result<ReplayTimings<F::Kind>> {
-    let encoded = F::encode(session, lines).map_err(|refused| refused.at(path))?;
-    send(F::socket(session), &encoded, mode).map_err(|failure| match failure {
+    let mut encoded = F::encode(session, lines).map_err(|refused| refused.at(path))?;
+    let timings = send(F::socket(session), &encoded, mode).map_err(|failure| match failure {
         SendFailure::Request { index, error } => {
-            let (kind, line) = encoded.origins[index];
+            let (kind, first_line) = encoded.origins[index];
+            let line = F::refused_line(&error).unwrap_or(first_line);
             Refused { line, kind, error }.at(path)
         }
         // Not one request's fault: the socket itself failed.
         SendFailure::Socket(error) => KcanaryError::Kernel(format!("netlink: {error}")),
-    })
+    })?;
+    match encoded.then_fails.take() {
+        Some((line, reason)) => Err(KcanaryError::bad_input(path, Some(line), reason)),
+        None => Ok(timings),
+    }
 }
 
 /// Sends and times. Nothing is allocated, formatted or logged between a request and its ack;

@@ -80,6 +80,11 @@ pub trait ReplayFormat: 'static {
         session: &mut Self::Session,
         lines: &[Self::Line],
     ) -> std::result::Result<Encoded<Self::Kind>, Refused<Self::Kind>>;
+    /// The file line the kernel named in refusing a request that carries several lines
+    /// (ipset's batched adds), or `None` to blame the request's first line.
+    fn refused_line(_error: &crate::netlink::KernelError) -> Option<usize> {
+        None
+    }
     /// Measurements of one replay besides the per-kind latencies and the total (none unless a
     /// format adds some).
     fn extra_measurements(_timings: &ReplayTimings<Self::Kind>) -> Vec<Measurement> {

@@ -1,5 +1,6 @@
-//! `kcanary replay FILE`: read the file once, detect its format, parse it (a bad line is
-//! reported before anything runs) and replay it through the runner, so repetitions and the
+//! `kcanary replay FILE`: read the file once, detect its format, parse it (an ipvsadm file's
+//! bad line is reported before anything runs; an ipset file runs up to its first bad line, as
+//! `ipset restore` does) and replay it through the runner, so repetitions and the
 //! results file work as for `kcanary run`.
 //!
 //! It sits above `replay/` (the engine) and the formats in `ipset/` and `ipvs/`, which use the

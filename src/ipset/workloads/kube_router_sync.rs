@@ -5,7 +5,7 @@
 use super::{in_namespace, kernel};
 use crate::error::{KcanaryError, Result};
 use crate::ipset::kube_router;
-use crate::ipset::replay::IpsetRestore;
+use crate::ipset::replay::{IpsetRestore, ReplayLine};
 use crate::ipset::restore_file;
 use crate::replay::{ReplayMode, replay_in_session};
 use crate::workload::{
@@ -91,7 +91,11 @@ impl Workload for KubeRouterSync {
             ));
         }
         let source = Path::new("generated:kube-router-sync");
-        let lines = restore_file::parse(source, &kube_router::sync_file(sets, entries), true)?;
+        let lines = ReplayLine::all(restore_file::parse(
+            source,
+            &kube_router::sync_file(sets, entries),
+            true,
+        )?);
         ctx.progress.start("kube-router syncs", cycles as u64);
         let result = in_namespace(|session| {
             let first =
