@@ -5,11 +5,16 @@
 
 use super::session::{KernelRun, SessionOptions, run_session_until};
 use crate::error::{KcanaryError, Result};
+use crate::explain::diff::diff_runs;
+use crate::explain::overhead;
 use crate::gate::mode::ensure_same_execution_mode;
 use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_runs};
+use crate::report::explain::{render, render_attribution};
 use crate::report::export::Outputs;
 use crate::report::table::results_table;
 use crate::results::RunResults;
+use crate::results::file::write_json_atomic;
+use std::path::Path;
 
 /// Compares each candidate against `baseline` after refusing results of different execution
 /// modes, writes `outputs`, and says what the comparisons add up to.
@@ -64,10 +69,61 @@ pub fn run_and_compare(
         ..gate.clone()
     };
     let status = compare_kernels(&evidence_of(baseline), &candidates, &options, outputs)?;
+    if session.explain {
+        explain_candidates(&runs, &options, &session.out_dir)?;
+    }
     Ok(VmOutcome {
         gate: Some(status),
         runs,
     })
+}
+
+/// Each candidate's attributions against the baseline's, under the verdict table; written to
+/// `explain.txt` and `explain.json` in the out directory (each kernel's raw attributions are
+/// in `<label>.attribution.json`).
+fn explain_candidates(runs: &[KernelRun], options: &GateOptions, out_dir: &Path) -> Result<()> {
+    let Some((baseline, candidates)) = runs.split_first() else {
+        return Ok(());
+    };
+    let mut text = String::new();
+    let mut all = Vec::new();
+    for candidate in candidates {
+        let comparison = compare_runs(&baseline.results, &candidate.results, options);
+        let diffs = diff_runs(&baseline.attributions, &candidate.attributions, &comparison);
+        text.push_str(&format!(
+            "\nattribution: {} against {}\n",
+            candidate.kernel.label, baseline.kernel.label
+        ));
+        for run in [baseline, candidate] {
+            for a in &run.attributions {
+                for (metric, ratio) in overhead(a, &run.results) {
+                    text.push_str(&format!(
+                        "  {}: tracing overhead on {}/{metric}: traced median {} of the measured\n",
+                        run.kernel.label,
+                        a.scenario,
+                        crate::report::format::ratio(ratio)
+                    ));
+                }
+            }
+        }
+        for d in &diffs {
+            text.push_str(&render(d));
+        }
+        all.push(serde_json::json!({
+            "baseline": baseline.kernel.label,
+            "candidate": candidate.kernel.label,
+            "diffs": diffs,
+        }));
+    }
+    print!("{text}");
+    write_json_atomic(&out_dir.join("explain.json"), &all)?;
+    std::fs::write(out_dir.join("explain.txt"), &text)
+        .map_err(|e| KcanaryError::Io(format!("cannot write explain.txt: {e}")))?;
+    println!(
+        "attribution written to {}",
+        out_dir.join("explain.txt").display()
+    );
+    Ok(())
 }
 
 /// The scenarios of which some metric is still inconclusive in a candidate against the
@@ -96,10 +152,19 @@ pub fn undecided_scenarios(runs: &[RunResults], gate: &GateOptions) -> Vec<Strin
     names
 }
 
-/// Each kernel's results table, where its file is, and how long its boots took.
+/// Each kernel's results table, where its file is, how long its boots took, and its
+/// attributions (with `--explain`; `bisect-step` has no baseline trace to diff against, so
+/// these are all it shows).
 pub fn print_runs(runs: &[KernelRun]) {
     for run in runs {
         println!("\n{}", results_table(&run.results));
+        for a in &run.attributions {
+            print!(
+                "{}: {}",
+                run.kernel.label,
+                render_attribution(a, &run.results)
+            );
+        }
         println!("results: {}", run.results_path.display());
         let boots: Vec<String> = run
             .boots
