@@ -120,12 +120,13 @@ pub fn explain_scenarios(
 }
 
 /// The traced repetition's median against the measured one, per metric both have: the cost
-/// of tracing (1.0 = none). Only per-operation metrics with a positive measured median.
+/// of tracing (1.0 = none). Only time metrics (ns) with a positive measured median; for a
+/// per-repetition metric the traced value is one repetition's.
 pub fn overhead(attribution: &Attribution, run: &crate::results::RunResults) -> Vec<(String, f64)> {
     run.results
         .iter()
         .filter(|m| m.scenario == attribution.scenario)
-        .filter(|m| m.sample_kind == crate::results::SampleKind::PerOperation)
+        .filter(|m| m.unit == "ns")
         .filter(|m| m.summary.p50 > 0.0)
         .filter_map(|m| {
             let traced = attribution.traced_medians.get(&m.metric)?;

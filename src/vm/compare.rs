@@ -8,7 +8,7 @@ use crate::error::{KcanaryError, Result};
 use crate::explain::diff::diff_runs;
 use crate::explain::overhead;
 use crate::gate::mode::ensure_same_execution_mode;
-use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_runs};
+use crate::gate::{Comparison, GateOptions, GateStatus, RunEvidence, Verdict, compare_runs};
 use crate::report::explain::{render, render_attribution};
 use crate::report::export::Outputs;
 use crate::report::table::results_table;
@@ -23,6 +23,7 @@ pub fn compare_kernels(
     candidates: &[RunEvidence],
     options: &GateOptions,
     outputs: &Outputs,
+    annotate: &dyn Fn(usize, &mut Comparison),
 ) -> Result<GateStatus> {
     for candidate in candidates {
         ensure_same_execution_mode(
@@ -31,7 +32,7 @@ pub fn compare_kernels(
         )?;
     }
     println!();
-    crate::check::compare_and_write(baseline, candidates, options, outputs)
+    crate::check::compare_annotate_and_write(baseline, candidates, options, outputs, annotate)
 }
 
 /// A kernel's merged results as the gate's evidence, labelled by the kernel.
@@ -68,7 +69,22 @@ pub fn run_and_compare(
         interleaved: baseline.boots.len() > 1,
         ..gate.clone()
     };
-    let status = compare_kernels(&evidence_of(baseline), &candidates, &options, outputs)?;
+    let (baseline_run, candidate_runs) = runs.split_first().expect("checked above");
+    // The attribution goes into each comparison, so every output format carries it.
+    let attach = |index: usize, comparison: &mut Comparison| {
+        comparison.attribution = diff_runs(
+            &baseline_run.attributions,
+            &candidate_runs[index].attributions,
+            comparison,
+        );
+    };
+    let status = compare_kernels(
+        &evidence_of(baseline),
+        &candidates,
+        &options,
+        outputs,
+        &attach,
+    )?;
     if session.explain {
         explain_candidates(&runs, &options, &session.out_dir)?;
     }
@@ -78,9 +94,9 @@ pub fn run_and_compare(
     })
 }
 
-/// Each candidate's attributions against the baseline's, under the verdict table; written to
-/// `explain.txt` and `explain.json` in the out directory (each kernel's raw attributions are
-/// in `<label>.attribution.json`).
+/// Each candidate's attributions against the baseline's, with the tracing overhead, written
+/// to `explain.txt` and `explain.json` in the out directory (the table's outputs carry the
+/// same diffs; each kernel's raw attributions are in `<label>.attribution.json`).
 fn explain_candidates(runs: &[KernelRun], options: &GateOptions, out_dir: &Path) -> Result<()> {
     let Some((baseline, candidates)) = runs.split_first() else {
         return Ok(());
@@ -109,13 +125,16 @@ fn explain_candidates(runs: &[KernelRun], options: &GateOptions, out_dir: &Path)
         for d in &diffs {
             text.push_str(&render(d));
         }
+        // The table already showed the diffs: here only the overhead is new.
         all.push(serde_json::json!({
             "baseline": baseline.kernel.label,
             "candidate": candidate.kernel.label,
             "diffs": diffs,
         }));
     }
-    print!("{text}");
+    for line in text.lines().filter(|l| l.contains("tracing overhead")) {
+        println!("{line}");
+    }
     write_json_atomic(&out_dir.join("explain.json"), &all)?;
     std::fs::write(out_dir.join("explain.txt"), &text)
         .map_err(|e| KcanaryError::Io(format!("cannot write explain.txt: {e}")))?;
