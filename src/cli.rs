@@ -323,6 +323,11 @@ pub struct VmArgs {
     /// Upper bound on the rounds of `--rounds auto`.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub max_rounds: usize,
+    /// Also write an evidence bundle into DIR (two kernels): a plain-text report for a
+    /// kernel mailing list (kernels, machine, mode, verdicts, attribution, how to reproduce),
+    /// both results files, the scenario files and plots. See docs/explain.md.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub run: VmRunArgs,
     #[command(flatten)]

@@ -1018,6 +1018,8 @@ fn explain_names_estimation_timer_on_6_1_and_the_ip_set_swap_subtree() {
         .arg(&k.debian_6_12)
         .arg("--out")
         .arg(&results)
+        .arg("--bundle")
+        .arg(out.path().join("bundle"))
         .arg(&estimator)
         .arg(&swap)
         .output()
@@ -1083,4 +1085,46 @@ fn explain_names_estimation_timer_on_6_1_and_the_ip_set_swap_subtree() {
     let diffs: serde_json::Value =
         serde_json::from_slice(&std::fs::read(results.join("explain.json")).unwrap()).unwrap();
     assert!(!diffs[0]["diffs"].as_array().unwrap().is_empty());
+
+    // The evidence bundle: readable without kcanary.
+    let bundle = out.path().join("bundle");
+    let report = std::fs::read_to_string(bundle.join("report.txt")).unwrap();
+    for needed in [
+        "Kernels",
+        "Execution mode\n  qemu-tcg-icount",
+        "95% interval",
+        "timer estimation_timer gone",
+        "ip_set_swap > find_set_and_id",
+        "git bisect run kcanary bisect-step --kernel . --baseline 6.1.0-",
+        "scenarios/explain-estimator.toml scenarios/explain-swap.toml",
+    ] {
+        assert!(
+            report.contains(needed),
+            "report.txt lacks {needed:?}:\n{report}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("scenarios/explain-swap.toml")).unwrap(),
+        EXPLAIN_SWAP
+    );
+    let names: Vec<String> = std::fs::read_dir(&bundle)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.ends_with(".attribution.json"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.ends_with(".json") && !n.contains("attribution"))
+            .count(),
+        2
+    );
+    assert!(bundle.join("plots/explain-swap-swap_ns-cdf.svg").exists());
 }

@@ -3,12 +3,15 @@
 //! `kcanary compare`. Also the gate's say in `--rounds auto` (which scenarios are still
 //! undecided) and `run_and_compare`, the whole of `kcanary vm`.
 
+use super::bundle::{BundleRequest, write_bundle};
 use super::session::{KernelRun, SessionOptions, run_session_until};
 use crate::error::{KcanaryError, Result};
 use crate::explain::diff::diff_runs;
 use crate::explain::overhead;
 use crate::gate::mode::ensure_same_execution_mode;
-use crate::gate::{Comparison, GateOptions, GateStatus, RunEvidence, Verdict, compare_runs};
+use crate::gate::{
+    Comparison, GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence, compare_runs,
+};
 use crate::report::explain::{render, render_attribution};
 use crate::report::export::Outputs;
 use crate::report::table::results_table;
@@ -53,6 +56,7 @@ pub fn run_and_compare(
     session: &SessionOptions,
     gate: &GateOptions,
     outputs: &Outputs,
+    bundle: Option<&BundleRequest>,
     status: &dyn Fn(&str),
 ) -> Result<VmOutcome> {
     gate.validate().map_err(KcanaryError::Usage)?;
@@ -87,6 +91,21 @@ pub fn run_and_compare(
     )?;
     if session.explain {
         explain_candidates(&runs, &options, &session.out_dir)?;
+    }
+    if let Some(request) = bundle {
+        let baseline = evidence_of(baseline_run);
+        let comparisons: Vec<Comparison> = candidates
+            .iter()
+            .enumerate()
+            .map(|(index, candidate)| {
+                let mut comparison = compare_evidence(&baseline, candidate, &options);
+                attach(index, &mut comparison);
+                comparison
+            })
+            .collect();
+        let scenarios = crate::scenario::select(&session.scenarios, &session.overrides)?.scenarios;
+        let report = write_bundle(request, &runs, &comparisons, status, &scenarios)?;
+        println!("evidence bundle: {}", report.display());
     }
     Ok(VmOutcome {
         gate: Some(status),
