@@ -3,7 +3,9 @@
 //! say what it adds up to. (The VM runner's counterpart is `vm::compare`.)
 
 use crate::error::{KcanaryError, Result};
-use crate::gate::{GateOptions, GateStatus, RunEvidence, compare_evidence, load_evidence_files};
+use crate::gate::{
+    Comparison, GateOptions, GateStatus, RunEvidence, compare_evidence, load_evidence_files,
+};
 use crate::report::export::Outputs;
 use std::path::PathBuf;
 
@@ -33,10 +35,25 @@ pub fn compare_and_write(
     options: &GateOptions,
     outputs: &Outputs,
 ) -> Result<GateStatus> {
-    let comparisons: Vec<_> = candidates
+    compare_annotate_and_write(baseline, candidates, options, outputs, &|_, _| {})
+}
+
+/// `compare_and_write`, letting `annotate` add to each comparison (the index is the
+/// candidate's) before it is written: `vm --explain` adds the attribution there.
+pub fn compare_annotate_and_write(
+    baseline: &RunEvidence,
+    candidates: &[RunEvidence],
+    options: &GateOptions,
+    outputs: &Outputs,
+    annotate: &dyn Fn(usize, &mut Comparison),
+) -> Result<GateStatus> {
+    let mut comparisons: Vec<_> = candidates
         .iter()
         .map(|candidate| compare_evidence(baseline, candidate, options))
         .collect();
+    for (index, comparison) in comparisons.iter_mut().enumerate() {
+        annotate(index, comparison);
+    }
     outputs.write(&comparisons)?;
     Ok(GateStatus::of(&comparisons, options))
 }

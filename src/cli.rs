@@ -76,6 +76,11 @@ pub struct RunArgs {
     /// Recorded as the environment's execution mode (set by the VM runner).
     #[arg(long, hide = true, default_value = "host")]
     pub execution_mode: ExecutionMode,
+    /// After the measured repetitions, run each scenario once more with kernel tracing on
+    /// and show which kernel functions (or timer callbacks, softirqs) its time went to;
+    /// written to <out>.attribution.json. See docs/explain.md.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -281,6 +286,12 @@ pub struct VmRunArgs {
     /// Override a workload parameter of every scenario that has it: `--set sets=1000`.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub overrides: Vec<String>,
+    /// After each guest's measured repetitions, run each scenario once more there with
+    /// kernel tracing on (function_graph below its entry functions, or tracepoints) and
+    /// show, under the verdicts, which kernel functions grew; files in --out. See
+    /// docs/explain.md.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 // The variants carry no doc comments: the flag's help explains them, and `--help` keeps
@@ -302,6 +313,11 @@ pub struct VmArgs {
     pub kernels: Vec<String>,
     #[command(flatten)]
     pub rounds: RoundsArgs,
+    /// Also write an evidence bundle into DIR (two kernels): a plain-text report for a
+    /// kernel mailing list (kernels, machine, mode, verdicts, attribution, how to reproduce),
+    /// both results files, the scenario files and plots. See docs/explain.md.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub run: VmRunArgs,
     #[command(flatten)]

@@ -12,6 +12,7 @@
 pub mod catalog;
 pub mod check;
 pub mod error;
+pub mod explain;
 pub mod gate;
 pub mod ipset;
 pub mod ipvs;
@@ -28,5 +29,6 @@ pub mod runner;
 pub mod scenario;
 pub mod stats;
 pub mod text_input;
+pub mod tracefs;
 pub mod vm;
 pub mod workload;

@@ -29,6 +29,9 @@ pub struct RunRequest {
     pub execution_mode: ExecutionMode,
     /// The results file.
     pub out: PathBuf,
+    /// After the measured repetitions, trace one more repetition of each scenario and write
+    /// the attributions next to the results (`crate::explain`).
+    pub explain: bool,
 }
 
 /// Runs the scenarios `request` chooses, writes the results table to `table`, then the
@@ -52,7 +55,33 @@ pub fn run_command(
         .map_err(|e| KcanaryError::Io(format!("cannot write the table: {e}")))?;
     write_json_atomic(&request.out, &run)?;
     (hooks.status)(&format!("results written to {}", request.out.display()));
+    if request.explain {
+        explain(&scenarios, &run, request, hooks, table)?;
+    }
     Ok(run)
+}
+
+/// The traced repetitions, after the measured ones; their attributions are printed and
+/// written to `<results>.attribution.json`.
+fn explain(
+    scenarios: &[crate::scenario::Scenario],
+    run: &RunResults,
+    request: &RunRequest,
+    hooks: &RunHooks,
+    table: &mut dyn Write,
+) -> Result<()> {
+    let attributions =
+        crate::explain::explain_scenarios(scenarios, run, &std::env::temp_dir(), hooks.status);
+    for attribution in &attributions {
+        let text = crate::report::explain::render_attribution(attribution, run);
+        table
+            .write_all(format!("\n{text}").as_bytes())
+            .map_err(|e| KcanaryError::Io(format!("cannot write the attribution: {e}")))?;
+    }
+    let path = crate::explain::attribution_path(&request.out);
+    write_json_atomic(&path, &attributions)?;
+    (hooks.status)(&format!("attribution written to {}", path.display()));
+    Ok(())
 }
 
 /// Netlink workloads need CAP_NET_ADMIN in a namespace of their own. Without root, enter a

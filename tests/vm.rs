@@ -980,3 +980,189 @@ fn ipvs_and_probes_work_in_debian_6_1_and_6_12() {
     );
     assert!(value(&new, "ipvs-estimator-20k/est_on.est_cpulist_mask") >= 1.0);
 }
+
+/// Small enough for TCG: 2,000 idle services, estimation on, 3 s of probes. On 6.1 the
+/// estimator is a timer walking every service in the timer softirq; 6.2+ use kthreads.
+const EXPLAIN_ESTIMATOR: &str = r#"name = "explain-estimator"
+description = "attribution test: a small IPVS estimator scenario"
+workload = "ipvs.estimator"
+repetitions = 1
+warmup = 0
+
+[params]
+services = 2000
+dests_per_service = 0
+estimation = "on"
+settle_seconds = 1
+probe_seconds = 3
+probe_round_trips = 5000
+"#;
+
+const EXPLAIN_SWAP: &str = r#"name = "explain-swap"
+description = "attribution test: a small ipset swap storm"
+workload = "ipset.swap_storm"
+repetitions = 3
+warmup = 0
+
+[params]
+other_sets = 200
+swaps = 200
+entries = 4
+"#;
+
+fn attribution<'a>(all: &'a serde_json::Value, scenario: &str) -> &'a serde_json::Value {
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["scenario"] == scenario)
+        .unwrap_or_else(|| panic!("no attribution of {scenario} in {all}"))
+}
+
+fn attributions_in(dir: &Path, release_prefix: &str) -> serde_json::Value {
+    let file = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with(release_prefix) && name.ends_with(".attribution.json")
+        })
+        .unwrap_or_else(|| panic!("no attribution for {release_prefix} in {}", dir.display()));
+    serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
+}
+
+/// `vm --explain` on Debian 6.1 and 6.12 (deterministic mode): the timer tracepoints name
+/// estimation_timer as the callback that runs longest on 6.1 and never on 6.12, and the
+/// function_graph tracer shows the ip_set_swap subtree per operation on both.
+#[test]
+fn explain_names_estimation_timer_on_6_1_and_the_ip_set_swap_subtree() {
+    let Some(k) = test_kernels("explain_names_estimation_timer_on_6_1_and_the_ip_set_swap_subtree")
+    else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let estimator = out.path().join("explain-estimator.toml");
+    std::fs::write(&estimator, EXPLAIN_ESTIMATOR).unwrap();
+    let swap = out.path().join("explain-swap.toml");
+    std::fs::write(&swap, EXPLAIN_SWAP).unwrap();
+    let results = out.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args(["vm", "--explain", "--deterministic", "--timeout", "600"])
+        .arg("--guest-binary")
+        .arg(&k.guest_binary)
+        .arg("--kernel")
+        .arg(&k.debian_6_1)
+        .arg("--kernel")
+        .arg(&k.debian_6_12)
+        .arg("--out")
+        .arg(&results)
+        .arg("--bundle")
+        .arg(out.path().join("bundle"))
+        .arg(&estimator)
+        .arg(&swap)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let code = output.status.code().unwrap();
+    assert!(code == 0 || code == 1, "exit code {code}");
+
+    let old = attributions_in(&results, "6.1.0-");
+    let new = attributions_in(&results, "6.12.");
+    // The estimator: tracepoints, estimation_timer the longest timer callback on 6.1 only.
+    for a in [&old, &new] {
+        let a = attribution(a, "explain-estimator");
+        assert_eq!(a["method"], "tracepoints");
+        assert!(
+            a["traced"]
+                .as_array()
+                .unwrap()
+                .contains(&"timer:timer_expire_entry".into())
+        );
+    }
+    let timers = |a: &serde_json::Value| {
+        attribution(a, "explain-estimator")["events"]["timer_callbacks"].clone()
+    };
+    let (old_timers, new_timers) = (timers(&old), timers(&new));
+    let longest = old_timers
+        .as_object()
+        .unwrap()
+        .iter()
+        .max_by(|x, y| {
+            x.1["max_ns"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&y.1["max_ns"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(longest.0, "estimation_timer", "6.1 timers: {old_timers}");
+    assert!(longest.1["count"].as_u64().unwrap() >= 1);
+    assert!(
+        new_timers.get("estimation_timer").is_none(),
+        "6.12 timers: {new_timers}"
+    );
+    assert!(stdout.contains("timer estimation_timer"));
+
+    // The swap: the function_graph tree below ip_set_swap, one root call per swap.
+    for a in [&old, &new] {
+        let a = attribution(a, "explain-swap");
+        assert_eq!(a["method"], "function_graph");
+        assert_eq!(a["operations"], 200);
+        let paths = &a["graph"]["paths"];
+        assert_eq!(paths["ip_set_swap"]["calls"], 200);
+        // Each swap looks up both sets by name.
+        assert_eq!(paths["ip_set_swap;find_set_and_id"]["calls"], 400);
+        let inclusive = paths["ip_set_swap"]["inclusive_ns"].as_f64().unwrap();
+        let exclusive = paths["ip_set_swap"]["exclusive_ns"].as_f64().unwrap();
+        assert!(inclusive > exclusive && exclusive > 0.0);
+        assert_eq!(a["lost_events"], 0);
+    }
+    assert!(stdout.contains("ip_set_swap > find_set_and_id"));
+    let explain = std::fs::read_to_string(results.join("explain.txt")).unwrap();
+    assert!(explain.contains("explain-swap: swap_ns"));
+    let diffs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(results.join("explain.json")).unwrap()).unwrap();
+    assert!(!diffs[0]["diffs"].as_array().unwrap().is_empty());
+
+    // The evidence bundle: readable without kcanary.
+    let bundle = out.path().join("bundle");
+    let report = std::fs::read_to_string(bundle.join("report.txt")).unwrap();
+    for needed in [
+        "Kernels",
+        "Execution mode\n  qemu-tcg-icount",
+        "95% interval",
+        "timer estimation_timer gone",
+        "ip_set_swap > find_set_and_id",
+        "git bisect run kcanary bisect-step --kernel . --baseline 6.1.0-",
+        "scenarios/explain-estimator.toml scenarios/explain-swap.toml",
+    ] {
+        assert!(
+            report.contains(needed),
+            "report.txt lacks {needed:?}:\n{report}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("scenarios/explain-swap.toml")).unwrap(),
+        EXPLAIN_SWAP
+    );
+    let names: Vec<String> = std::fs::read_dir(&bundle)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.ends_with(".attribution.json"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.ends_with(".json") && !n.contains("attribution"))
+            .count(),
+        2
+    );
+    assert!(bundle.join("plots/explain-swap-swap_ns-cdf.svg").exists());
+}

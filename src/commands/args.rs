@@ -67,6 +67,7 @@ pub fn session_options(kernels: Vec<String>, rounds: RoundPlan, run: &VmRunArgs)
         memory_mib: run.memory,
         guest_binary: run.guest_binary.clone(),
         hide_user_namespaces: run.guest_without_user_namespaces,
+        explain: run.explain,
         overrides: ScenarioOverrides {
             repetitions: run.repetitions,
             set: run.overrides.clone(),

@@ -17,6 +17,7 @@ pub fn execute(args: RunArgs) -> Result<i32> {
         scenarios: args.scenarios,
         execution_mode: args.execution_mode,
         out: args.out,
+        explain: args.explain,
     };
     let progress = TerminalProgress::new();
     let status = |line: &str| eprintln!("kcanary: {line}");

@@ -5,13 +5,19 @@ use super::exit_status_of_named;
 use crate::cli::VmArgs;
 use kcanary::error::{KcanaryError, Result, exit_code};
 use kcanary::gate::GateStatus;
+use kcanary::vm::bundle::BundleRequest;
 use kcanary::vm::compare::run_and_compare;
 
 pub fn execute(args: VmArgs) -> Result<i32> {
+    let bundle = args.bundle.map(|dir| BundleRequest {
+        dir,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    });
     let outcome = run_and_compare(
         &session_options(args.kernels, round_plan(&args.rounds), &args.run),
         &gate_options(&args.gate),
         &outputs(&args.gate),
+        bundle.as_ref(),
         &|line| eprintln!("{line}"),
     )?;
     // Scenarios named on the command line that a kernel skipped: no pass on that run.

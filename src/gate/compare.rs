@@ -36,6 +36,10 @@ pub struct Comparison {
     /// Why this comparison is not evidence enough for a pass (empty when it is): nothing
     /// compared, or baseline metrics missing without `--allow-missing`.
     pub incomplete: Vec<String>,
+    /// Why the metrics moved, from traced repetitions of both runs (`--explain`); empty
+    /// when nothing was traced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attribution: Vec<crate::explain::diff::AttributionDiff>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -272,6 +276,7 @@ pub fn compare_evidence(
             .collect(),
         ignored_scenarios: options.ignore_scenarios.clone(),
         incomplete,
+        attribution: Vec::new(),
     }
 }
 

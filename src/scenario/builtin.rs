@@ -9,6 +9,15 @@ use std::path::{Path, PathBuf};
 /// adding a file there is all it takes to ship a scenario.
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_scenarios.rs"));
 
+/// The text of a built-in scenario file ("ipset-swap-storm.toml"), for copies a reader can
+/// use without kcanary's source.
+pub fn builtin_text(file: &str) -> Option<&'static str> {
+    BUILTIN
+        .iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, text)| *text)
+}
+
 /// Every built-in scenario, parsed. The files are tested, so a parse error here is a bug.
 pub fn builtin_scenarios() -> Vec<Scenario> {
     BUILTIN

@@ -59,7 +59,9 @@ impl Scenario {
     }
 }
 
-pub use builtin::{ScenarioWord, Selection, builtin_scenarios, resolve, resolve_words, select};
+pub use builtin::{
+    ScenarioWord, Selection, builtin_scenarios, builtin_text, resolve, resolve_words, select,
+};
 pub use file::{load_file, parse_scenario};
 
 /// Where scenario files and names are resolved from.

@@ -126,6 +126,9 @@ fn decide(step: BisectStep, status: &dyn Fn(&str)) -> Result<BisectDecision, Bis
         &[evidence_of(&candidate)],
         &options,
         &step.outputs,
+        // A stored baseline has no trace to diff against: the candidate's attribution
+        // (with --explain) is shown on its own by print_runs.
+        &|_, _| {},
     )
     .map_err(|e| abort(e.to_string()))?;
     Ok(match status {

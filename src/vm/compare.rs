@@ -3,13 +3,21 @@
 //! `kcanary compare`. Also the gate's say in `--rounds auto` (which scenarios are still
 //! undecided) and `run_and_compare`, the whole of `kcanary vm`.
 
+use super::bundle::{BundleRequest, write_bundle};
 use super::session::{KernelRun, SessionOptions, run_session_until};
 use crate::error::{KcanaryError, Result};
+use crate::explain::diff::diff_runs;
+use crate::explain::overhead;
 use crate::gate::mode::ensure_same_execution_mode;
-use crate::gate::{GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence};
+use crate::gate::{
+    Comparison, GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence, compare_runs,
+};
+use crate::report::explain::{render, render_attribution};
 use crate::report::export::Outputs;
 use crate::report::table::results_table;
 use crate::results::RunResults;
+use crate::results::file::write_json_atomic;
+use std::path::Path;
 
 /// Compares each candidate against `baseline` after refusing results of different execution
 /// modes, writes `outputs`, and says what the comparisons add up to.
@@ -18,6 +26,7 @@ pub fn compare_kernels(
     candidates: &[RunEvidence],
     options: &GateOptions,
     outputs: &Outputs,
+    annotate: &dyn Fn(usize, &mut Comparison),
 ) -> Result<GateStatus> {
     for candidate in candidates {
         ensure_same_execution_mode(
@@ -26,7 +35,7 @@ pub fn compare_kernels(
         )?;
     }
     println!();
-    crate::check::compare_and_write(baseline, candidates, options, outputs)
+    crate::check::compare_annotate_and_write(baseline, candidates, options, outputs, annotate)
 }
 
 /// A kernel's merged results as the gate's evidence, labelled by the kernel.
@@ -47,6 +56,7 @@ pub fn run_and_compare(
     session: &SessionOptions,
     gate: &GateOptions,
     outputs: &Outputs,
+    bundle: Option<&BundleRequest>,
     status: &dyn Fn(&str),
 ) -> Result<VmOutcome> {
     gate.validate().map_err(KcanaryError::Usage)?;
@@ -63,11 +73,95 @@ pub fn run_and_compare(
         interleaved: baseline.boots.len() > 1,
         ..gate.clone()
     };
-    let status = compare_kernels(&evidence_of(baseline), &candidates, &options, outputs)?;
+    let (baseline_run, candidate_runs) = runs.split_first().expect("checked above");
+    // The attribution goes into each comparison, so every output format carries it.
+    let attach = |index: usize, comparison: &mut Comparison| {
+        comparison.attribution = diff_runs(
+            &baseline_run.attributions,
+            &candidate_runs[index].attributions,
+            comparison,
+        );
+    };
+    let status = compare_kernels(
+        &evidence_of(baseline),
+        &candidates,
+        &options,
+        outputs,
+        &attach,
+    )?;
+    if session.explain {
+        explain_candidates(&runs, &options, &session.out_dir)?;
+    }
+    if let Some(request) = bundle {
+        let baseline = evidence_of(baseline_run);
+        let comparisons: Vec<Comparison> = candidates
+            .iter()
+            .enumerate()
+            .map(|(index, candidate)| {
+                let mut comparison = compare_evidence(&baseline, candidate, &options);
+                attach(index, &mut comparison);
+                comparison
+            })
+            .collect();
+        let scenarios = crate::scenario::select(&session.scenarios, &session.overrides)?.scenarios;
+        let report = write_bundle(request, &runs, &comparisons, status, &scenarios)?;
+        println!("evidence bundle: {}", report.display());
+    }
     Ok(VmOutcome {
         gate: Some(status),
         runs,
     })
+}
+
+/// Each candidate's attributions against the baseline's, with the tracing overhead, written
+/// to `explain.txt` and `explain.json` in the out directory (the table's outputs carry the
+/// same diffs; each kernel's raw attributions are in `<label>.attribution.json`).
+fn explain_candidates(runs: &[KernelRun], options: &GateOptions, out_dir: &Path) -> Result<()> {
+    let Some((baseline, candidates)) = runs.split_first() else {
+        return Ok(());
+    };
+    let mut text = String::new();
+    let mut all = Vec::new();
+    for candidate in candidates {
+        let comparison = compare_runs(&baseline.results, &candidate.results, options);
+        let diffs = diff_runs(&baseline.attributions, &candidate.attributions, &comparison);
+        text.push_str(&format!(
+            "\nattribution: {} against {}\n",
+            candidate.kernel.label, baseline.kernel.label
+        ));
+        for run in [baseline, candidate] {
+            for a in &run.attributions {
+                for (metric, ratio) in overhead(a, &run.results) {
+                    text.push_str(&format!(
+                        "  {}: tracing overhead on {}/{metric}: traced median {} of the measured\n",
+                        run.kernel.label,
+                        a.scenario,
+                        crate::report::format::ratio(ratio)
+                    ));
+                }
+            }
+        }
+        for d in &diffs {
+            text.push_str(&render(d));
+        }
+        // The table already showed the diffs: here only the overhead is new.
+        all.push(serde_json::json!({
+            "baseline": baseline.kernel.label,
+            "candidate": candidate.kernel.label,
+            "diffs": diffs,
+        }));
+    }
+    for line in text.lines().filter(|l| l.contains("tracing overhead")) {
+        println!("{line}");
+    }
+    write_json_atomic(&out_dir.join("explain.json"), &all)?;
+    std::fs::write(out_dir.join("explain.txt"), &text)
+        .map_err(|e| KcanaryError::Io(format!("cannot write explain.txt: {e}")))?;
+    println!(
+        "attribution written to {}",
+        out_dir.join("explain.txt").display()
+    );
+    Ok(())
 }
 
 /// The scenarios of which some metric is still inconclusive in a candidate against the
@@ -110,10 +204,19 @@ pub fn undecided_against(
     names
 }
 
-/// Each kernel's results table, where its file is, and how long its boots took.
+/// Each kernel's results table, where its file is, how long its boots took, and its
+/// attributions (with `--explain`; `bisect-step` has no baseline trace to diff against, so
+/// these are all it shows).
 pub fn print_runs(runs: &[KernelRun]) {
     for run in runs {
         println!("\n{}", results_table(&run.results));
+        for a in &run.attributions {
+            print!(
+                "{}: {}",
+                run.kernel.label,
+                render_attribution(a, &run.results)
+            );
+        }
         println!("results: {}", run.results_path.display());
         let boots: Vec<String> = run
             .boots

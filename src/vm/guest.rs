@@ -32,6 +32,7 @@ pub fn run_as_init() -> ! {
             module_failures: Vec::new(),
             uptime_at_init_s,
             uptime_at_workloads_s: None,
+            attributions: Vec::new(),
         }
     });
     if let Err(e) = send_outcome(&outcome) {
@@ -52,6 +53,7 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
         module_failures: Vec::new(),
         uptime_at_init_s,
         uptime_at_workloads_s: None,
+        attributions: Vec::new(),
     };
     if let Err(e) = mount_filesystems() {
         outcome.error = Some(e);
@@ -105,7 +107,18 @@ fn run(uptime_at_init_s: f64) -> GuestOutcome {
         status: &status,
     };
     match runner::run_scenarios(&scenarios, config.execution_mode.clone(), &hooks) {
-        Ok(results) => outcome.results = Some(results),
+        Ok(results) => {
+            if config.explain {
+                // After every measured repetition: the traced ones never touch the samples.
+                outcome.attributions = crate::explain::explain_scenarios(
+                    &scenarios,
+                    &results,
+                    std::path::Path::new("/run"),
+                    &status,
+                );
+            }
+            outcome.results = Some(results)
+        }
         Err(e) => outcome.error = Some(e.to_string()),
     }
     outcome

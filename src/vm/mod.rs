@@ -7,6 +7,7 @@
 //! that into one `git bisect run` step.
 
 pub mod bisect;
+pub mod bundle;
 pub mod compare;
 pub mod console;
 pub mod cpio;

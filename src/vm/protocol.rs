@@ -32,6 +32,9 @@ pub struct GuestConfig {
     /// Hide `/proc/self/uid_map` and its siblings before running (`vm::hide_user_ns`).
     #[serde(default)]
     pub hide_user_namespaces: bool,
+    /// Trace one more repetition of each scenario after the measured ones (`crate::explain`).
+    #[serde(default)]
+    pub explain: bool,
 }
 
 /// `--repetitions` and `--set NAME=VALUE` from the host command line travel to the guest,
@@ -56,6 +59,9 @@ pub struct GuestOutcome {
     /// Guest uptime (seconds, guest clock) when init started and when the first workload did.
     pub uptime_at_init_s: f64,
     pub uptime_at_workloads_s: Option<f64>,
+    /// The traced repetitions' attributions (with `explain`), apart from `results`.
+    #[serde(default)]
+    pub attributions: Vec<crate::explain::Attribution>,
 }
 
 /// FNV-1a, 64 bit: a few lines, enough to catch a garbled or truncated transfer.

@@ -572,6 +572,7 @@ mod tests {
             module_failures: Vec::new(),
             uptime_at_init_s: 2.1,
             uptime_at_workloads_s: Some(2.5),
+            attributions: Vec::new(),
         };
         let captured = results(&serde_json::to_vec(&outcome).unwrap());
         let path = Path::new("/out/console.log");

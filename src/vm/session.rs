@@ -12,6 +12,7 @@ use super::protocol::{GuestConfig, SCENARIO_DIR, ScenarioOverrides};
 use super::qemu::{self, Accel, BootSpec};
 use super::shared_libs::LoaderFile;
 use crate::error::{KcanaryError, Result};
+use crate::explain::{Attribution, attribution_path};
 use crate::results::file::write_json_atomic;
 use crate::results::{ExecutionMode, RunResults};
 use crate::scenario::{self, Scenario, ScenarioWord};
@@ -68,6 +69,8 @@ pub struct SessionOptions {
     /// Make the guest look like a kernel without user namespaces (`vm::hide_user_ns`).
     pub hide_user_namespaces: bool,
     pub overrides: ScenarioOverrides,
+    /// Each guest traces one more repetition of each scenario after the measured ones.
+    pub explain: bool,
 }
 
 impl SessionOptions {
@@ -97,6 +100,9 @@ pub struct KernelRun {
     pub results: RunResults,
     pub results_path: PathBuf,
     pub boots: Vec<BootRecord>,
+    /// The first round's attributions (with `explain`), written to
+    /// `<label>.attribution.json` beside the results.
+    pub attributions: Vec<Attribution>,
 }
 
 /// A kernel ready to boot: its initramfs and where its files go.
@@ -106,6 +112,7 @@ struct Prepared {
     initramfs: PathBuf,
     rounds: Vec<RunResults>,
     boots: Vec<BootRecord>,
+    attributions: Vec<Attribution>,
 }
 
 /// What every kernel's initramfs holds apart from its modules.
@@ -118,6 +125,7 @@ struct GuestPayload {
     module_patterns: Vec<&'static str>,
     overrides: ScenarioOverrides,
     hide_user_namespaces: bool,
+    explain: bool,
 }
 
 impl GuestPayload {
@@ -130,6 +138,7 @@ impl GuestPayload {
             modules: Vec::new(),
             overrides: self.overrides.clone(),
             hide_user_namespaces: self.hide_user_namespaces,
+            explain: self.explain,
         };
         initramfs::build(
             &p.initramfs,
@@ -195,6 +204,7 @@ pub fn run_session_until(
         module_patterns,
         overrides: options.overrides.clone(),
         hide_user_namespaces: options.hide_user_namespaces,
+        explain: options.explain,
     };
     let mut accel = match options.accel {
         _ if options.deterministic => Accel::TcgIcount,
@@ -221,6 +231,7 @@ pub fn run_session_until(
             dir,
             rounds: Vec::new(),
             boots: Vec::new(),
+            attributions: Vec::new(),
         };
         let count = payload.build_initramfs(&p, accel, status)?;
         status(&format!(
@@ -312,11 +323,15 @@ pub fn run_session_until(
         let results = merge_rounds(p.rounds).map_err(KcanaryError::Kernel)?;
         let results_path = options.out_dir.join(format!("{}.json", p.kernel.label));
         write_json_atomic(&results_path, &results)?;
+        if options.explain {
+            write_json_atomic(&attribution_path(&results_path), &p.attributions)?;
+        }
         runs.push(KernelRun {
             kernel: p.kernel,
             results,
             results_path,
             boots: p.boots,
+            attributions: p.attributions,
         });
     }
     Ok(runs)
@@ -423,6 +438,17 @@ fn record_boot(
         ))
     })?;
     write_json_atomic(&p.dir.join(format!("round-{round}.json")), &results)?;
+    if !boot.outcome.attributions.is_empty() {
+        // Every round of an --explain session traces; the raw ones stay per round, the
+        // first round's are the kernel's.
+        write_json_atomic(
+            &p.dir.join(format!("round-{round}.attribution.json")),
+            &boot.outcome.attributions,
+        )?;
+        if p.attributions.is_empty() {
+            p.attributions = boot.outcome.attributions;
+        }
+    }
     if let Some(t) = boot.to_first_workload {
         status(&format!(
             "{}: boot to first workload {:.1} s (guest uptime {:.1} s), whole boot {:.1} s",

@@ -47,6 +47,26 @@ impl ComparisonExporter for MarkdownExporter {
                 let _ = writeln!(out, "- {}", note.replace('|', "\\|"));
             }
         }
+        for c in comparisons.iter().filter(|c| !c.attribution.is_empty()) {
+            let _ = writeln!(
+                out,
+                "\n#### Attribution: {} against {}\n",
+                c.candidate.label, c.baseline.label
+            );
+            for d in &c.attribution {
+                let _ = writeln!(
+                    out,
+                    "- **{}**: {}",
+                    d.scenario,
+                    crate::report::explain::headline(d)
+                );
+            }
+            out.push_str("\n```text\n");
+            for d in &c.attribution {
+                out.push_str(&crate::report::explain::render(d));
+            }
+            out.push_str("```\n");
+        }
         out
     }
 }

@@ -16,6 +16,16 @@ impl ComparisonExporter for TextExporter {
         for c in comparisons {
             let _ = writeln!(out, "{}", tally(c));
         }
+        for c in comparisons.iter().filter(|c| !c.attribution.is_empty()) {
+            let _ = writeln!(
+                out,
+                "\nattribution: {} against {}",
+                c.candidate.label, c.baseline.label
+            );
+            for d in &c.attribution {
+                out.push_str(&crate::report::explain::render(d));
+            }
+        }
         out
     }
 }
