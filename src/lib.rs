@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod check;
 pub mod error;
 pub mod gate;
+pub mod history;
 pub mod ipset;
 pub mod ipvs;
 pub mod isolate;

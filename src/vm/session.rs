@@ -54,6 +54,7 @@ impl RoundPlan {
 /// scenarios that still need more repetitions; empty when everything is decided.
 pub type Undecided<'a> = &'a dyn Fn(&[RunResults]) -> Vec<String>;
 
+#[derive(Clone)]
 pub struct SessionOptions {
     pub kernels: Vec<String>,
     pub scenarios: Vec<String>,
