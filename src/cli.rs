@@ -278,6 +278,11 @@ pub struct VmRunArgs {
     /// kernel built without CONFIG_USER_NS.
     #[arg(long, hide = true)]
     pub guest_without_user_namespaces: bool,
+    /// Guests booted at the same time with --deterministic (instruction-counted time does
+    /// not depend on host load) [default: the host's CPUs]. Wall-clock modes boot one at a
+    /// time.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Override the measured repetitions of every scenario.
     #[arg(long)]
     pub repetitions: Option<usize>,

@@ -42,8 +42,11 @@ pub fn describe_step(metric: &MetricHistory, step: &Step) -> String {
 /// Large steps as factors ("1.92x"); small ones, which deterministic mode resolves, as
 /// signed percentages ("+0.03%"), where "1.000x" would hide them.
 fn step_ratio(ratio: f64) -> String {
-    if (0.9..=1.1).contains(&ratio) {
-        format!("{:+.2}%", (ratio - 1.0) * 100.0)
+    let percent = (ratio - 1.0) * 100.0;
+    if percent.abs() < 0.1 {
+        format!("{percent:+.3}%")
+    } else if (0.9..=1.1).contains(&ratio) {
+        format!("{percent:+.2}%")
     } else {
         format::ratio(ratio)
     }
