@@ -163,6 +163,25 @@ fn history_from_a_directory_reports_orders_plots_and_fails_on_the_newest_kernel(
 }
 
 #[test]
+fn results_of_different_kcanary_builds_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = series(6, &[1.0, 1.0, 1.0]);
+    runs[2].environment.kcanary_git_commit = "0123abcd-dirty".into();
+    write_series(dir.path(), &runs);
+    let out = kcanary(&["history", "--from", s(dir.path())]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("come from 2 kcanary builds"), "{stderr}");
+    assert!(
+        stderr.contains("6.1.0-49-cloud-amd64: test 0123abcd-dirty"),
+        "{stderr}"
+    );
+    let same = tempfile::tempdir().unwrap();
+    write_series(same.path(), &series(6, &[1.0, 1.0, 1.0]));
+    let out = kcanary(&["history", "--from", s(same.path())]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("kcanary builds"));
+}
+
+#[test]
 fn an_old_step_does_not_fail_the_newest_kernel() {
     let dir = tempfile::tempdir().unwrap();
     write_series(dir.path(), &series(4, &[1.0, 1.0, 2.0, 2.0, 2.0, 2.0]));

@@ -38,6 +38,9 @@ pub fn execute(args: HistoryArgs) -> Result<i32> {
         ));
     }
     let history = load_history(&args.dir)?;
+    if let Some(warning) = history.mixed_builds_warning() {
+        eprintln!("{warning}");
+    }
     let metrics = detect(&history, &options);
     let report_dir = args
         .report

@@ -22,6 +22,8 @@ pub struct KernelEvidence {
     pub metrics: Vec<MetricEvidence>,
     /// Scenarios some file reported skipped, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// The kcanary builds ("version commit") that measured it.
+    pub builds: Vec<String>,
 }
 
 impl KernelEvidence {
@@ -39,6 +41,34 @@ impl KernelEvidence {
 pub struct History {
     pub kernels: Vec<KernelEvidence>,
     pub execution_mode: ExecutionMode,
+}
+
+impl History {
+    /// Says when the kernels were measured by different kcanary builds: in deterministic mode
+    /// the workload's own instructions are counted too, so a step between two kernels that
+    /// different builds measured may be the build's (seen here: -3.9% on a memcg metric).
+    pub fn mixed_builds_warning(&self) -> Option<String> {
+        let mut builds: Vec<&str> = Vec::new();
+        for kernel in &self.kernels {
+            for build in &kernel.builds {
+                if !builds.contains(&build.as_str()) {
+                    builds.push(build);
+                }
+            }
+        }
+        (builds.len() > 1).then(|| {
+            let per_kernel: Vec<String> = self
+                .kernels
+                .iter()
+                .map(|k| format!("{}: {}", k.release, k.builds.join(" + ")))
+                .collect();
+            format!(
+                "warning: these results come from {} kcanary builds; a step between kernels measured by different builds may be the build's, not the kernel's ({})",
+                builds.len(),
+                per_kernel.join("; ")
+            )
+        })
+    }
 }
 
 /// The `*.json` files directly in `dir` (not below it: a `kcanary vm` out directory keeps
@@ -109,6 +139,7 @@ pub fn pool_by_kernel(runs: Vec<(PathBuf, RunEvidence)>) -> Result<History> {
                     files: Vec::new(),
                     metrics: Vec::new(),
                     skipped: Vec::new(),
+                    builds: Vec::new(),
                 });
                 kernels.last_mut().expect("just pushed")
             }
@@ -124,6 +155,13 @@ pub fn pool_by_kernel(runs: Vec<(PathBuf, RunEvidence)>) -> Result<History> {
 
 fn add_run(kernel: &mut KernelEvidence, path: PathBuf, run: RunEvidence) {
     kernel.files.push(path);
+    let build = format!(
+        "{} {}",
+        run.environment.kcanary_version, run.environment.kcanary_git_commit
+    );
+    if !kernel.builds.contains(&build) {
+        kernel.builds.push(build);
+    }
     for metric in run.metrics {
         match kernel.metrics.iter_mut().find(|m| m.id() == metric.id()) {
             Some(existing) => existing
