@@ -14,11 +14,9 @@ pub fn describe_step(metric: &MetricHistory, step: &Step) -> String {
     let (before, after) = (&points[step.at - 1].release, &points[step.at].release);
     let size = match step.size {
         StepSize::Ratio { ratio, interval } => format!(
-            "step {} {} [{}, {}]",
+            "step {} {}",
             if ratio >= 1.0 { "up" } else { "down" },
-            step_ratio(ratio),
-            step_ratio(interval.lower),
-            step_ratio(interval.upper)
+            step_ratios([ratio, interval.lower, interval.upper])
         ),
         StepSize::Difference {
             difference,
@@ -39,17 +37,22 @@ pub fn describe_step(metric: &MetricHistory, step: &Step) -> String {
     )
 }
 
-/// Large steps as factors ("1.92x"); small ones, which deterministic mode resolves, as
-/// signed percentages ("+0.03%"), where "1.000x" would hide them.
-fn step_ratio(ratio: f64) -> String {
-    let percent = (ratio - 1.0) * 100.0;
-    if percent.abs() < 0.1 {
-        format!("{percent:+.3}%")
-    } else if (0.9..=1.1).contains(&ratio) {
-        format!("{percent:+.2}%")
-    } else {
-        format::ratio(ratio)
-    }
+/// A step and its interval, "1.92x [1.71x, 2.10x]", all three in one form: small steps,
+/// which deterministic mode resolves, as signed percentages ("+0.013% [+0.013%, +0.019%]"),
+/// where "1.000x" would hide them; factors as soon as one of the three is beyond ±10%.
+fn step_ratios([ratio, lower, upper]: [f64; 3]) -> String {
+    let small = [ratio, lower, upper]
+        .iter()
+        .all(|r| (0.9..=1.1).contains(r));
+    let decimals = if (ratio - 1.0).abs() < 0.001 { 3 } else { 2 };
+    let one = |r: f64| {
+        if small {
+            format!("{:+.*}%", decimals, (r - 1.0) * 100.0)
+        } else {
+            format::ratio(r)
+        }
+    };
+    format!("{} [{}, {}]", one(ratio), one(lower), one(upper))
 }
 
 fn p_value(p: f64) -> String {
@@ -155,4 +158,22 @@ pub fn markdown_summary(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::step_ratios;
+
+    #[test]
+    fn a_step_and_its_interval_share_one_form() {
+        assert_eq!(
+            step_ratios([1.00013, 1.00013, 1.00019]),
+            "+0.013% [+0.013%, +0.019%]"
+        );
+        assert_eq!(step_ratios([0.97, 0.96, 0.98]), "-3.00% [-4.00%, -2.00%]");
+        assert_eq!(
+            step_ratios([0.893, 0.686, 0.942]),
+            "0.893x [0.686x, 0.942x]"
+        );
+    }
 }
