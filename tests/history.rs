@@ -223,3 +223,31 @@ fn bad_history_directories_are_refused_with_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("x.json:3"), "{stderr}");
 }
+
+#[test]
+fn adding_kernels_of_another_mode_is_refused_before_any_boot() {
+    let dir = tempfile::tempdir().unwrap();
+    write_series(dir.path(), &series(8, &[1.0, 1.0]));
+    let out = kcanary(&[
+        "history",
+        "--from",
+        s(dir.path()),
+        "--deterministic",
+        "--kernel",
+        "/nonexistent/linux-image-6.1.0-99-cloud-amd64.deb",
+        "--out",
+        s(&dir.path().join("work")),
+        "ipset-swap-storm",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds host results; this session would add qemu-tcg-icount"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "nothing added"
+    );
+}

@@ -5,6 +5,7 @@
 
 use super::collection::{KernelEvidence, load_history, result_files};
 use crate::error::{KcanaryError, Result};
+use crate::gate::mode::ensure_same_execution_mode;
 use crate::results::file::write_json_atomic;
 use crate::scenario;
 use crate::vm::kernel;
@@ -36,7 +37,19 @@ pub fn collect_missing(
     let known: Vec<KernelEvidence> = if result_files(dir)?.is_empty() {
         Vec::new()
     } else {
-        load_history(dir)?.kernels
+        let history = load_history(dir)?;
+        // Checked before booting: files of another mode would make the directory unreadable
+        // as one history after minutes of boots.
+        if let Some(planned) = session.planned_execution_mode() {
+            ensure_same_execution_mode(&history.execution_mode, &planned).map_err(|e| {
+                KcanaryError::Usage(format!(
+                    "{} holds {} results; this session would add {planned} results: {e}",
+                    dir.display(),
+                    history.execution_mode
+                ))
+            })?;
+        }
+        history.kernels
     };
     let mut missing = Vec::new();
     let mut already_there = Vec::new();
