@@ -366,7 +366,8 @@ pub struct BisectStepArgs {
 pub struct HistoryArgs {
     /// The history directory: results or baseline files (*.json), any number per kernel,
     /// pooled by the kernel release they record. With --kernel, new results are added to it
-    /// (never rewritten); created when absent.
+    /// (never rewritten); created when absent. (--out is then only the session's working
+    /// directory: unpacked kernels, console logs, per-round files.)
     #[arg(long = "from", value_name = "DIR")]
     pub dir: PathBuf,
     /// A kernel to add (same forms as `vm --kernel`); repeatable. Kernels that already have
