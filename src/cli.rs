@@ -50,6 +50,9 @@ pub enum Command {
     /// Boot kernels under QEMU and run scenarios inside them; with two kernels, run rounds
     /// alternately and compare the second against the first.
     Vm(VmArgs),
+    /// Results of a series of kernels (a directory, append-only): boot what is missing,
+    /// find the version where each metric changed, plot the trends.
+    History(HistoryArgs),
     /// One step of `git bisect run`: run a kernel in a VM and compare it against a baseline.
     /// Exit 0 good, 1 bad (regressed), 125 skip (the kernel did not boot, cannot run the
     /// scenarios, or lacks metrics the baseline has), 128 abort (bad arguments or baseline).
@@ -280,6 +283,11 @@ pub struct VmRunArgs {
     /// kernel built without CONFIG_USER_NS.
     #[arg(long, hide = true)]
     pub guest_without_user_namespaces: bool,
+    /// Guests booted at the same time with --deterministic (instruction-counted time does
+    /// not depend on host load) [default: the host's CPUs]. Wall-clock modes boot one at a
+    /// time.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Override the measured repetitions of every scenario.
     #[arg(long)]
     pub repetitions: Option<usize>,
@@ -374,4 +382,45 @@ pub struct BisectStepArgs {
     pub run: VmRunArgs,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The history directory: results or baseline files (*.json), any number per kernel,
+    /// pooled by the kernel release they record. With --kernel, new results are added to it
+    /// (never rewritten); created when absent. (--out is then only the session's working
+    /// directory: unpacked kernels, console logs, per-round files.)
+    #[arg(long = "from", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// A kernel to add (same forms as `vm --kernel`); repeatable. Kernels that already have
+    /// every scenario asked for in DIR are not booted; the others run in one session with
+    /// their rounds interleaved.
+    #[arg(long = "kernel")]
+    pub kernels: Vec<String>,
+    /// Boots per kernel added (rounds alternate across the kernels).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub rounds: usize,
+    /// Where the trend plots (SVG + PNG per metric) and summary.md go [default: DIR/report].
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Also write one Bencher Metric Format file per kernel into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub bencher: Option<PathBuf>,
+    /// Format of the report on standard output.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TableFormat,
+    /// Family-wise significance level over all metrics tested (Bonferroni).
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub alpha: f64,
+    /// Smallest relative step that counts, for every metric (0.1 = 10%).
+    #[arg(long, value_name = "FRACTION")]
+    pub threshold: Option<f64>,
+    /// Threshold for metrics whose scenario sets none [default: 0.10, or 0.02 in
+    /// deterministic mode].
+    #[arg(long, value_name = "FRACTION")]
+    pub default_threshold: Option<f64>,
+    /// How kernels are booted (with --kernel); --out is the session's working directory
+    /// (unpacked kernels, console logs), the results go to --from DIR.
+    #[command(flatten)]
+    pub run: VmRunArgs,
 }

@@ -14,6 +14,7 @@ pub mod check;
 pub mod error;
 pub mod explain;
 pub mod gate;
+pub mod history;
 pub mod ipset;
 pub mod ipvs;
 pub mod isolate;

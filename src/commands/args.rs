@@ -72,5 +72,23 @@ pub fn session_options(kernels: Vec<String>, rounds: RoundPlan, run: &VmRunArgs)
             repetitions: run.repetitions,
             set: run.overrides.clone(),
         },
+        jobs: guests_at_once(run),
+    }
+}
+
+/// `--jobs`: only deterministic mode boots guests side by side; elsewhere a second guest
+/// would compete for the host's CPUs and change the timings.
+fn guests_at_once(run: &VmRunArgs) -> usize {
+    if run.deterministic {
+        run.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    } else {
+        if run.jobs.is_some_and(|n| n > 1) {
+            eprintln!(
+                "notice: --jobs applies to --deterministic only; wall-clock modes boot one guest at a time"
+            );
+        }
+        1
     }
 }

@@ -6,6 +6,7 @@ mod bisect_step;
 mod check;
 mod compare;
 mod generate;
+mod history;
 mod import_criterion;
 mod list;
 mod plot;
@@ -29,6 +30,7 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Plot(args) => plot::execute(args),
         Command::ImportCriterion(args) => import_criterion::execute(args),
         Command::Vm(args) => vm::execute(args),
+        Command::History(args) => history::execute(args),
         Command::BisectStep(args) => bisect_step::execute(args),
         Command::GuestInit => vm::guest_init(),
     }

@@ -3,6 +3,7 @@
 //! `docs/gate.md`.
 
 pub mod bootstrap;
+pub mod change_point;
 pub mod detectable;
 pub mod log2_histogram;
 pub mod mann_whitney;

@@ -55,6 +55,7 @@ impl RoundPlan {
 /// scenarios that still need more repetitions; empty when everything is decided.
 pub type Undecided<'a> = &'a dyn Fn(&[RunResults]) -> Vec<String>;
 
+#[derive(Clone)]
 pub struct SessionOptions {
     pub kernels: Vec<String>,
     pub scenarios: Vec<String>,
@@ -71,6 +72,10 @@ pub struct SessionOptions {
     pub overrides: ScenarioOverrides,
     /// Each guest traces one more repetition of each scenario after the measured ones.
     pub explain: bool,
+    /// Guests booted at the same time in deterministic mode, where instruction-counted time
+    /// does not see host load (NOTES.md: one guest alone and two side by side gave the same
+    /// medians). Wall-clock modes always boot one guest at a time.
+    pub jobs: usize,
 }
 
 impl SessionOptions {
@@ -352,6 +357,10 @@ fn run_rounds(
         RoundPlan::UntilConclusive { .. } => "(auto)".to_string(),
     };
     for round in rounds {
+        if accel == Accel::TcgIcount && options.jobs > 1 {
+            run_round_in_parallel(options, round, prepared, &of, status)?;
+            continue;
+        }
         for p in prepared.iter_mut() {
             status(&format!(
                 "{}: round {} {of} ({})",
@@ -359,20 +368,7 @@ fn run_rounds(
                 round + 1,
                 accel.execution_mode()
             ));
-            let spec = BootSpec {
-                image: &p.kernel.image,
-                initramfs: &p.initramfs,
-                accel,
-                cpus: options.cpus,
-                memory_mib: options.memory_mib,
-                timeout: options.timeout,
-                // A KVM boot reaches init in a second or two. A kernel that cannot run under
-                // this host's KVM either makes QEMU report it (Debian's 6.12 here, ~5 s in;
-                // `qemu::boot` stops at once) or hangs without a word (6.1 here): the deadline.
-                init_deadline: (accel == Accel::Kvm).then_some(KVM_INIT_DEADLINE),
-                console_log: p.dir.join(format!("round-{round}.console.log")),
-                results_capture: p.dir.join(format!("round-{round}.serial1")),
-            };
+            let spec = boot_spec(options, p, round, accel);
             let label = p.kernel.label.clone();
             let relay = |line: &str| status(&format!("{label}: guest: {line}"));
             match qemu::boot(&spec, &relay) {
@@ -404,6 +400,96 @@ fn run_rounds(
         }
     }
     Ok(Ok(()))
+}
+
+fn boot_spec<'a>(
+    options: &SessionOptions,
+    p: &'a Prepared,
+    round: usize,
+    accel: Accel,
+) -> BootSpec<'a> {
+    BootSpec {
+        image: &p.kernel.image,
+        initramfs: &p.initramfs,
+        accel,
+        cpus: options.cpus,
+        memory_mib: options.memory_mib,
+        timeout: options.timeout,
+        // A KVM boot reaches init in a second or two. A kernel that cannot run under
+        // this host's KVM either makes QEMU report it (Debian's 6.12 here, ~5 s in;
+        // `qemu::boot` stops at once) or hangs without a word (6.1 here): the deadline.
+        init_deadline: (accel == Accel::Kvm).then_some(KVM_INIT_DEADLINE),
+        console_log: p.dir.join(format!("round-{round}.console.log")),
+        results_capture: p.dir.join(format!("round-{round}.serial1")),
+    }
+}
+
+/// One round in deterministic mode, `options.jobs` guests at a time (kernels in order, so
+/// rounds still alternate). Each boot runs on its own thread (QEMU's parent-death signal
+/// follows that thread, which lives until QEMU exits); the guests' lines come back over a
+/// channel so `status` is only called here. Results are recorded in kernel order.
+fn run_round_in_parallel(
+    options: &SessionOptions,
+    round: usize,
+    prepared: &mut [Prepared],
+    of: &str,
+    status: &dyn Fn(&str),
+) -> Result<()> {
+    let accel = Accel::TcgIcount;
+    for group in prepared.chunks_mut(options.jobs) {
+        let (sender, lines) = std::sync::mpsc::channel::<String>();
+        let boots: Vec<std::result::Result<qemu::Boot, qemu::BootFailure>> =
+            std::thread::scope(|scope| {
+                let mut handles = Vec::new();
+                for p in group.iter() {
+                    status(&format!(
+                        "{}: round {} {of} ({}), {} guest(s) at once",
+                        p.kernel.label,
+                        round + 1,
+                        accel.execution_mode(),
+                        group.len()
+                    ));
+                    let sender = sender.clone();
+                    handles.push(scope.spawn(move || {
+                        let spec = boot_spec(options, p, round, accel);
+                        let label = &p.kernel.label;
+                        let relay = |line: &str| {
+                            let _ = sender.send(format!("{label}: guest: {line}"));
+                        };
+                        qemu::boot(&spec, &relay)
+                    }));
+                }
+                drop(sender);
+                // Ends when every boot thread has dropped its sender, i.e. finished.
+                for line in lines {
+                    status(&line);
+                }
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(qemu::BootFailure {
+                                message: "the thread running this boot panicked".into(),
+                                accel_suspect: false,
+                            })
+                        })
+                    })
+                    .collect()
+            });
+        for (p, boot) in group.iter_mut().zip(boots) {
+            let console_log = p.dir.join(format!("round-{round}.console.log"));
+            match boot {
+                Ok(boot) => record_boot(p, round, &console_log, boot, status)?,
+                Err(failure) => {
+                    return Err(KcanaryError::Kernel(format!(
+                        "{}: {}",
+                        p.kernel.label, failure.message
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn first_line(text: &str) -> &str {

@@ -30,7 +30,7 @@ impl ComparisonExporter for BencherExporter {
 }
 
 /// Bencher's built-in "latency" measure is in nanoseconds; other units get their own.
-fn measure_slug(unit: &str) -> String {
+pub fn measure_slug(unit: &str) -> String {
     match unit {
         "ns" => "latency".to_string(),
         other => other

@@ -12,7 +12,7 @@ mod outputs;
 mod tests;
 mod text;
 
-pub use bencher::BencherExporter;
+pub use bencher::{BencherExporter, measure_slug as bencher_measure};
 pub use json::JsonExporter;
 pub use junit::JunitExporter;
 pub use markdown::MarkdownExporter;

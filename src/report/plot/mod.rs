@@ -8,8 +8,10 @@ mod font;
 mod histogram;
 mod scale;
 mod series;
+mod trend;
 
 pub use series::{PlotInput, Series};
+pub use trend::Trend;
 
 use crate::error::KcanaryError;
 use plotters::coord::Shift;
@@ -46,6 +48,21 @@ pub fn plot_runs(runs: &[PlotInput], out_dir: &Path) -> Result<Vec<PathBuf>, Kca
         written.extend(both_formats(out_dir, &stem, &scale::ScaleCurve(&curve))?);
     }
     Ok(written)
+}
+
+/// Draws one trend plot per metric of a kernel history (`<metric>-trend.svg/.png`) and
+/// returns, per trend, the PNG written.
+pub fn plot_trends(trends: &[Trend], out_dir: &Path) -> Result<Vec<PathBuf>, KcanaryError> {
+    font::register()?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| KcanaryError::Io(format!("cannot create {}: {e}", out_dir.display())))?;
+    let mut pngs = Vec::new();
+    for trend in trends {
+        let stem = format!("{}-trend", file_stem(&trend.key));
+        let written = both_formats(out_dir, &stem, &trend::TrendPlot(trend))?;
+        pngs.push(written[1].clone());
+    }
+    Ok(pngs)
 }
 
 /// One plot, drawable on any plotters backend.
