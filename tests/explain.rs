@@ -68,6 +68,7 @@ fn a_kernel_without_the_graph_tracer_gets_the_fallback_and_says_so() {
         eprintln!("NOTICE: test needs root (tracefs); NOT RUN");
         return;
     }
+    let _one_tracer_at_a_time = serial();
     let tracers = available_tracers();
     if tracers.contains(&"function_graph".to_string()) {
         eprintln!("NOTICE: this kernel has function_graph; the fallback test needs one without");
@@ -117,6 +118,76 @@ fn a_kernel_without_the_graph_tracer_gets_the_fallback_and_says_so() {
     );
     let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
     assert!(!mounts.contains("kcanary-tracefs"), "tracefs left mounted");
+}
+
+/// A run stopped by SIGTERM while it traces puts the tracer settings back and unmounts its
+/// tracefs (the signal thread runs the reset the normal end would run).
+#[test]
+fn a_run_stopped_mid_trace_leaves_no_mount_and_no_event_enabled() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("NOTICE: test needs root (tracefs); NOT RUN");
+        return;
+    }
+    let _one_tracer_at_a_time = serial();
+    let out = tempfile::tempdir().unwrap();
+    let mut run = Command::new(env!("CARGO_BIN_EXE_kcanary"))
+        .args([
+            "run",
+            "--explain",
+            "ipset-swap-storm",
+            "--set",
+            "other_sets=0",
+        ])
+        .args(["--set", "swaps=3000000", "--repetitions", "1", "-o"])
+        .arg(out.path().join("r.json"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mounted = || {
+        std::fs::read_to_string("/proc/self/mounts")
+            .unwrap()
+            .contains("kcanary-tracefs")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !mounted() {
+        assert!(
+            run.try_wait().unwrap().is_none(),
+            "the run ended before it traced"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the traced repetition never began"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(run.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let output = run.wait_with_output().unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(128 + 15));
+    assert!(!mounted(), "tracefs left mounted");
+    let dir = tempfile::tempdir().unwrap();
+    let tracefs = kcanary::tracefs::Tracefs::mount_under(dir.path()).unwrap();
+    assert_eq!(
+        tracefs
+            .read("events/sched/sched_switch/enable")
+            .unwrap()
+            .trim(),
+        "0"
+    );
+    assert_eq!(tracefs.read("current_tracer").unwrap().trim(), "nop");
+}
+
+/// The tests here that trace on the host run one at a time: each checks the tracer state the
+/// other changes.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static TRACER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TRACER.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn available_tracers() -> Vec<String> {

@@ -3,16 +3,27 @@
 //! tool's mount is reused or left with changed settings by accident. Every control file
 //! written is put back to its idle value ("nop" tracer, events off, filters empty) on drop.
 
+use crate::isolate::signals::{self, OnSignal};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-/// A mounted tracefs; unmounted (and tracing switched off) when dropped.
+/// A mounted tracefs; unmounted (and tracing switched off) when dropped, or when a
+/// termination signal ends the run first (`isolate::signals`).
 pub struct Tracefs {
     root: PathBuf,
-    /// Events enabled through `enable_event`, switched off again on drop.
-    enabled_events: std::cell::RefCell<Vec<String>>,
-    /// The ring buffer size (KiB per CPU) before `set_buffer_kb`, put back on drop.
-    buffer_kb_before: std::cell::RefCell<Option<String>>,
+    touched: Arc<Mutex<Touched>>,
+    _reset_on_signal: OnSignal,
+}
+
+/// What kcanary changed beyond the idle values `reset` writes anyway; shared with the signal
+/// thread, which puts it back if the run is stopped mid-trace.
+#[derive(Default)]
+struct Touched {
+    /// Events enabled through `enable_event`, switched off again.
+    enabled_events: Vec<String>,
+    /// The ring buffer size (KiB per CPU) before `set_buffer_kb`.
+    buffer_kb_before: Option<String>,
 }
 
 impl Tracefs {
@@ -39,10 +50,18 @@ impl Tracefs {
                 crate::netlink::errno_name(e as i32)
             ));
         }
+        let touched = Arc::new(Mutex::new(Touched::default()));
+        let reset_on_signal = signals::on_signal({
+            let (root, touched) = (root.clone(), Arc::clone(&touched));
+            move || {
+                reset(&root, &mut lock(&touched));
+                unmount(&root);
+            }
+        });
         Ok(Tracefs {
             root,
-            enabled_events: std::cell::RefCell::new(Vec::new()),
-            buffer_kb_before: std::cell::RefCell::new(None),
+            touched,
+            _reset_on_signal: reset_on_signal,
         })
     }
 
@@ -53,7 +72,7 @@ impl Tracefs {
     /// Writes a control file ("current_tracer", "set_graph_function", ...). Errors name the
     /// file and the errno (e.g. "set_graph_function: EINVAL").
     pub fn write(&self, file: &str, value: &str) -> Result<(), String> {
-        std::fs::write(self.root.join(file), value).map_err(|e| describe(file, &e))
+        write_file(&self.root, file, value)
     }
 
     pub fn read(&self, file: &str) -> Result<String, String> {
@@ -92,7 +111,7 @@ impl Tracefs {
     pub fn enable_event(&self, event: &str) -> Result<(), String> {
         let dir = event_dir(event).ok_or_else(|| format!("'{event}' is not subsystem:event"))?;
         self.write(&format!("{dir}/enable"), "1")?;
-        self.enabled_events.borrow_mut().push(dir);
+        lock(&self.touched).enabled_events.push(dir);
         Ok(())
     }
 
@@ -108,7 +127,7 @@ impl Tracefs {
             .trim_end_matches(')')
             .to_string();
         self.write("buffer_size_kb", &kb.to_string())?;
-        self.buffer_kb_before.borrow_mut().get_or_insert(before);
+        lock(&self.touched).buffer_kb_before.get_or_insert(before);
         Ok(())
     }
 
@@ -127,46 +146,67 @@ impl Tracefs {
             .map(|stats| overrun_of(&stats))
             .sum()
     }
-
-    /// Switches everything kcanary may have set back to idle; errors are ignored (a file
-    /// this kernel lacks was never set).
-    fn reset(&self) {
-        let _ = self.write("tracing_on", "0");
-        let _ = self.write("current_tracer", "nop");
-        for dir in self.enabled_events.borrow_mut().drain(..) {
-            let _ = self.write(&format!("{dir}/enable"), "0");
-        }
-        for file in ["set_graph_function", "set_ftrace_filter", "set_ftrace_pid"] {
-            // Opening with truncation (no O_APPEND) empties the filter.
-            let _ = self.write(file, "");
-        }
-        let _ = self.write("max_graph_depth", "0");
-        // The function_graph options' defaults.
-        let _ = self.write("options/funcgraph-proc", "0");
-        let _ = self.write("options/funcgraph-tail", "0");
-        let _ = self.write("options/funcgraph-irqs", "1");
-        if let Some(kb) = self.buffer_kb_before.borrow_mut().take() {
-            let _ = self.write("buffer_size_kb", &kb);
-        }
-        let _ = self.clear();
-        // Tracing is on by default in a kernel that has never been told otherwise.
-        let _ = self.write("tracing_on", "1");
-    }
 }
 
 impl Drop for Tracefs {
     fn drop(&mut self) {
-        self.reset();
-        if let Err(e) = umount2(&self.root, MntFlags::MNT_DETACH) {
+        reset(&self.root, &mut lock(&self.touched));
+        unmount(&self.root);
+    }
+}
+
+fn write_file(root: &Path, file: &str, value: &str) -> Result<(), String> {
+    std::fs::write(root.join(file), value).map_err(|e| describe(file, &e))
+}
+
+/// Switches everything kcanary may have set back to idle; errors are ignored (a file this
+/// kernel lacks was never set).
+fn reset(root: &Path, touched: &mut Touched) {
+    let write = |file: &str, value: &str| {
+        let _ = write_file(root, file, value);
+    };
+    write("tracing_on", "0");
+    write("current_tracer", "nop");
+    for dir in touched.enabled_events.drain(..) {
+        write(&format!("{dir}/enable"), "0");
+    }
+    for file in ["set_graph_function", "set_ftrace_filter", "set_ftrace_pid"] {
+        // Opening with truncation (no O_APPEND) empties the filter.
+        write(file, "");
+    }
+    write("max_graph_depth", "0");
+    // The function_graph options' defaults.
+    write("options/funcgraph-proc", "0");
+    write("options/funcgraph-tail", "0");
+    write("options/funcgraph-irqs", "1");
+    if let Some(kb) = touched.buffer_kb_before.take() {
+        write("buffer_size_kb", &kb);
+    }
+    write("trace", "");
+    // Tracing is on by default in a kernel that has never been told otherwise.
+    write("tracing_on", "1");
+}
+
+fn unmount(root: &Path) {
+    if let Err(e) = umount2(root, MntFlags::MNT_DETACH) {
+        // Already unmounted (a signal's cleanup ran first) is not worth a word.
+        if e != nix::errno::Errno::EINVAL {
             eprintln!(
                 "kcanary: cannot unmount tracefs at {}: {}",
-                self.root.display(),
+                root.display(),
                 crate::netlink::errno_name(e as i32)
             );
-            return;
         }
-        let _ = std::fs::remove_dir(&self.root);
+        return;
     }
+    let _ = std::fs::remove_dir(root);
+}
+
+/// A panic elsewhere must not keep the settings from being put back.
+fn lock(touched: &Mutex<Touched>) -> std::sync::MutexGuard<'_, Touched> {
+    touched
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn event_dir(event: &str) -> Option<String> {
