@@ -36,17 +36,19 @@ pub fn compare_and_write(
     outputs: &Outputs,
 ) -> Result<GateStatus> {
     compare_annotate_and_write(baseline, candidates, options, outputs, &|_, _| {})
+        .map(|(status, _)| status)
 }
 
 /// `compare_and_write`, letting `annotate` add to each comparison (the index is the
-/// candidate's) before it is written: `vm --explain` adds the attribution there.
+/// candidate's) before it is written: `vm --explain` adds the attribution there. The
+/// comparisons come back too, for what is written after them (an evidence bundle).
 pub fn compare_annotate_and_write(
     baseline: &RunEvidence,
     candidates: &[RunEvidence],
     options: &GateOptions,
     outputs: &Outputs,
     annotate: &dyn Fn(usize, &mut Comparison),
-) -> Result<GateStatus> {
+) -> Result<(GateStatus, Vec<Comparison>)> {
     let mut comparisons: Vec<_> = candidates
         .iter()
         .map(|candidate| compare_evidence(baseline, candidate, options))
@@ -55,5 +57,5 @@ pub fn compare_annotate_and_write(
         annotate(index, comparison);
     }
     outputs.write(&comparisons)?;
-    Ok(GateStatus::of(&comparisons, options))
+    Ok((GateStatus::of(&comparisons, options), comparisons))
 }

@@ -1166,3 +1166,76 @@ fn explain_names_estimation_timer_on_6_1_and_the_ip_set_swap_subtree() {
     );
     assert!(bundle.join("plots/explain-swap-swap_ns-cdf.svg").exists());
 }
+
+/// `kcanary history --kernel` in deterministic mode: two kernels boot side by side
+/// (`--jobs 2`) and the 6.1 guest's median equals that of a guest booted alone; the results
+/// are added to the history directory, and a second call boots nothing already there.
+#[test]
+fn parallel_deterministic_guests_match_one_alone_and_history_adds_only_what_is_missing() {
+    let Some(k) = test_kernels(
+        "parallel_deterministic_guests_match_one_alone_and_history_adds_only_what_is_missing",
+    ) else {
+        return;
+    };
+    let (k61, k612) = (
+        k.debian_6_1.to_str().unwrap(),
+        k.debian_6_12.to_str().unwrap(),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let alone = work.path().join("alone");
+    let history = work.path().join("history");
+    let session = work.path().join("session");
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let common = ["--deterministic", "--accel", "tcg", "--timeout", "300"];
+
+    let mut args = vec!["vm", "--jobs", "1", "--kernel", k61];
+    let alone_out = path(&alone);
+    args.extend(common);
+    args.extend(["--out", &alone_out]);
+    assert_eq!(kcanary(&args).status.code(), Some(0));
+
+    let (history_dir, session_dir) = (path(&history), path(&session));
+    let mut args = vec!["history", "--from", &history_dir, "--jobs", "2"];
+    args.extend(["--kernel", k61, "--kernel", k612, "--out", &session_dir]);
+    args.extend(common);
+    let output = kcanary(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{stderr}");
+    assert!(stderr.contains("2 guest(s) at once"), "{stderr}");
+    assert_eq!(json_files(&history).len(), 2, "one file added per kernel");
+
+    let (by_itself, beside) = (
+        metric_median(&results_in(&alone, "6.1.0-")),
+        metric_median(&results_in(&history, "6.1.0-")),
+    );
+    let apart = (by_itself - beside).abs() / by_itself;
+    eprintln!(
+        "6.1 swap median alone {by_itself:.0} ns, beside a 6.12 guest {beside:.0} ns ({:.3}% apart)",
+        apart * 100.0
+    );
+    assert!(apart < 0.01, "{by_itself} vs {beside}");
+
+    let mut args = vec!["history", "--from", &history_dir, "--kernel", k61];
+    args.extend(["--out", &session_dir]);
+    args.extend(common);
+    let output = kcanary(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not booted"), "{stderr}");
+    assert!(!stderr.contains("round 1"), "{stderr}");
+    assert_eq!(json_files(&history).len(), 2, "nothing added");
+    assert!(
+        history.join("report").join("summary.md").is_file(),
+        "the report is written"
+    );
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}

@@ -121,7 +121,7 @@ fn decide(step: BisectStep, status: &dyn Fn(&str)) -> Result<BisectDecision, Bis
         interleaved,
         ..step.gate
     };
-    let status = compare_kernels(
+    let (status, _) = compare_kernels(
         &baseline,
         &[evidence_of(&candidate)],
         &options,

@@ -9,6 +9,7 @@ use crate::error::{KcanaryError, Result};
 use crate::gate::{Comparison, GateStatus};
 use crate::report::export::{ExportFormat, Outputs};
 use crate::report::plot::{PlotInput, plot_runs};
+use crate::results::file::write_bytes_atomic;
 use crate::scenario::Scenario;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -44,7 +45,7 @@ pub fn write_bundle(
     }
     for scenario in scenarios {
         let name = format!("scenarios/{}.toml", scenario.name);
-        std::fs::write(dir.join(&name), scenario_text(scenario)?).map_err(|e| io(&name, e))?;
+        write_bytes_atomic(&dir.join(&name), scenario_text(scenario)?.as_bytes())?;
         files.push(name);
     }
     let plot_inputs: Vec<PlotInput> = runs
@@ -57,7 +58,7 @@ pub fn write_bundle(
     let plots = plot_runs(&plot_inputs, &dir.join("plots"))?;
     let report = report_text(request, runs, comparisons, status, &files, plots.len());
     let path = dir.join("report.txt");
-    std::fs::write(&path, report).map_err(|e| io("report.txt", e))?;
+    write_bytes_atomic(&path, report.as_bytes())?;
     Ok(path)
 }
 

@@ -9,9 +9,7 @@ use crate::error::{KcanaryError, Result};
 use crate::explain::diff::diff_runs;
 use crate::explain::overhead;
 use crate::gate::mode::ensure_same_execution_mode;
-use crate::gate::{
-    Comparison, GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence, compare_runs,
-};
+use crate::gate::{Comparison, GateOptions, GateStatus, RunEvidence, Verdict, compare_evidence};
 use crate::report::explain::{render, render_attribution};
 use crate::report::export::Outputs;
 use crate::report::table::results_table;
@@ -20,14 +18,14 @@ use crate::results::file::write_json_atomic;
 use std::path::Path;
 
 /// Compares each candidate against `baseline` after refusing results of different execution
-/// modes, writes `outputs`, and says what the comparisons add up to.
+/// modes, writes `outputs`, and says what the comparisons add up to (and what they are).
 pub fn compare_kernels(
     baseline: &RunEvidence,
     candidates: &[RunEvidence],
     options: &GateOptions,
     outputs: &Outputs,
     annotate: &dyn Fn(usize, &mut Comparison),
-) -> Result<GateStatus> {
+) -> Result<(GateStatus, Vec<Comparison>)> {
     for candidate in candidates {
         ensure_same_execution_mode(
             &baseline.environment.execution_mode,
@@ -63,17 +61,17 @@ pub fn run_and_compare(
     let undecided = |runs: &[RunResults]| undecided_scenarios(runs, gate);
     let runs = run_session_until(session, status, &undecided)?;
     print_runs(&runs);
-    let Some((baseline, candidates)) = runs.split_first().filter(|(_, c)| !c.is_empty()) else {
+    let Some((baseline_run, candidate_runs)) = runs.split_first().filter(|(_, c)| !c.is_empty())
+    else {
         return Ok(VmOutcome { runs, gate: None });
     };
-    let candidates: Vec<RunEvidence> = candidates.iter().map(evidence_of).collect();
+    let candidates: Vec<RunEvidence> = candidate_runs.iter().map(evidence_of).collect();
     // Rounds alternate kernels, so with two or more rounds each side's repetitions span
     // several boots interleaved with the other side's: between-boot drift is in the data.
     let options = GateOptions {
-        interleaved: baseline.boots.len() > 1,
+        interleaved: baseline_run.boots.len() > 1,
         ..gate.clone()
     };
-    let (baseline_run, candidate_runs) = runs.split_first().expect("checked above");
     // The attribution goes into each comparison, so every output format carries it.
     let attach = |index: usize, comparison: &mut Comparison| {
         comparison.attribution = diff_runs(
@@ -82,27 +80,17 @@ pub fn run_and_compare(
             comparison,
         );
     };
-    let status = compare_kernels(
-        &evidence_of(baseline),
+    let (status, comparisons) = compare_kernels(
+        &evidence_of(baseline_run),
         &candidates,
         &options,
         outputs,
         &attach,
     )?;
     if session.explain {
-        explain_candidates(&runs, &options, &session.out_dir)?;
+        explain_candidates(&runs, &comparisons, &session.out_dir)?;
     }
     if let Some(request) = bundle {
-        let baseline = evidence_of(baseline_run);
-        let comparisons: Vec<Comparison> = candidates
-            .iter()
-            .enumerate()
-            .map(|(index, candidate)| {
-                let mut comparison = compare_evidence(&baseline, candidate, &options);
-                attach(index, &mut comparison);
-                comparison
-            })
-            .collect();
         let scenarios = crate::scenario::select(&session.scenarios, &session.overrides)?.scenarios;
         let report = write_bundle(request, &runs, &comparisons, status, &scenarios)?;
         println!("evidence bundle: {}", report.display());
@@ -116,15 +104,18 @@ pub fn run_and_compare(
 /// Each candidate's attributions against the baseline's, with the tracing overhead, written
 /// to `explain.txt` and `explain.json` in the out directory (the table's outputs carry the
 /// same diffs; each kernel's raw attributions are in `<label>.attribution.json`).
-fn explain_candidates(runs: &[KernelRun], options: &GateOptions, out_dir: &Path) -> Result<()> {
+fn explain_candidates(
+    runs: &[KernelRun],
+    comparisons: &[Comparison],
+    out_dir: &Path,
+) -> Result<()> {
     let Some((baseline, candidates)) = runs.split_first() else {
         return Ok(());
     };
     let mut text = String::new();
     let mut all = Vec::new();
-    for candidate in candidates {
-        let comparison = compare_runs(&baseline.results, &candidate.results, options);
-        let diffs = diff_runs(&baseline.attributions, &candidate.attributions, &comparison);
+    for (candidate, comparison) in candidates.iter().zip(comparisons) {
+        let diffs = &comparison.attribution;
         text.push_str(&format!(
             "\nattribution: {} against {}\n",
             candidate.kernel.label, baseline.kernel.label
@@ -141,7 +132,7 @@ fn explain_candidates(runs: &[KernelRun], options: &GateOptions, out_dir: &Path)
                 }
             }
         }
-        for d in &diffs {
+        for d in diffs {
             text.push_str(&render(d));
         }
         // The table already showed the diffs: here only the overhead is new.
@@ -155,8 +146,7 @@ fn explain_candidates(runs: &[KernelRun], options: &GateOptions, out_dir: &Path)
         println!("{line}");
     }
     write_json_atomic(&out_dir.join("explain.json"), &all)?;
-    std::fs::write(out_dir.join("explain.txt"), &text)
-        .map_err(|e| KcanaryError::Io(format!("cannot write explain.txt: {e}")))?;
+    crate::results::file::write_bytes_atomic(&out_dir.join("explain.txt"), text.as_bytes())?;
     println!(
         "attribution written to {}",
         out_dir.join("explain.txt").display()
