@@ -289,14 +289,7 @@ fn auto_rounds_boot_again_until_every_metric_has_a_verdict() {
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stderr.contains("rounds auto: round 2 for the undecided scenarios: ipset-swap-storm"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("rounds auto: every metric has a verdict after 2 round(s)"),
-        "{stderr}"
-    );
+    assert_round_2_decided_the_swap_storm(&stderr);
     assert!(
         matches!(output.status.code(), Some(0 | 1)),
         "{stdout}{stderr}"
@@ -365,41 +358,26 @@ fn deterministic_rounds_agree_and_bisect_step_says_good() {
         .find(|p| p.extension().is_some_and(|e| e == "json"))
         .unwrap();
     let step_out = out.path().join("bisect");
-    let output = kcanary(&[
-        "bisect-step",
-        "--kernel",
-        kernel,
-        "--baseline",
-        baseline.to_str().unwrap(),
-        "--deterministic",
-        "--timeout",
-        "300",
-        "--guest-binary",
-        guest,
-        "--out",
-        step_out.to_str().unwrap(),
-    ]);
+    let output = bisect_step(
+        &k,
+        &k.debian_6_12,
+        &baseline,
+        &step_out,
+        &["--deterministic"],
+    );
     assert_eq!(
         output.status.code(),
         Some(0),
         "same kernel, deterministic: good"
     );
     // A baseline of another execution mode is refused (the bisect is set up wrong: abort).
-    let output = kcanary(&[
-        "bisect-step",
-        "--kernel",
-        kernel,
-        "--baseline",
-        baseline.to_str().unwrap(),
-        "--accel",
-        "tcg",
-        "--timeout",
-        "300",
-        "--guest-binary",
-        guest,
-        "--out",
-        step_out.to_str().unwrap(),
-    ]);
+    let output = bisect_step(
+        &k,
+        &k.debian_6_12,
+        &baseline,
+        &step_out,
+        &["--accel", "tcg"],
+    );
     assert_eq!(output.status.code(), Some(128));
     assert!(String::from_utf8_lossy(&output.stderr).contains("different execution modes"));
 
@@ -411,20 +389,13 @@ fn deterministic_rounds_agree_and_bisect_step_says_good() {
     with_ghost.results.push(ghost);
     let ghost_baseline = out.path().join("with-ghost.json");
     std::fs::write(&ghost_baseline, serde_json::to_vec(&with_ghost).unwrap()).unwrap();
-    let output = kcanary(&[
-        "bisect-step",
-        "--kernel",
-        kernel,
-        "--baseline",
-        ghost_baseline.to_str().unwrap(),
-        "--deterministic",
-        "--timeout",
-        "300",
-        "--guest-binary",
-        guest,
-        "--out",
-        out.path().join("bisect-ghost").to_str().unwrap(),
-    ]);
+    let output = bisect_step(
+        &k,
+        &k.debian_6_12,
+        &ghost_baseline,
+        &out.path().join("bisect-ghost"),
+        &["--deterministic"],
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(125), "{stdout}{stderr}");
@@ -438,39 +409,53 @@ fn deterministic_rounds_agree_and_bisect_step_says_good() {
     // baseline, 6.1 as the candidate with a 0.1% threshold (their swap costs differ by ~1%).
     // 3 vs 3 can never show a difference, so the step boots 6.1 again, and 3 vs 6 decides.
     let one_round = label_dir.join("round-0.json");
-    let output = kcanary(&[
-        "bisect-step",
-        "--kernel",
-        k.debian_6_1.to_str().unwrap(),
-        "--baseline",
-        one_round.to_str().unwrap(),
-        "--rounds",
-        "auto",
-        "--threshold",
-        "0.001",
-        "--deterministic",
-        "--timeout",
-        "300",
-        "--guest-binary",
-        guest,
-        "--out",
-        out.path().join("bisect-auto").to_str().unwrap(),
-    ]);
+    let output = bisect_step(
+        &k,
+        &k.debian_6_1,
+        &one_round,
+        &out.path().join("bisect-auto"),
+        &[
+            "--rounds",
+            "auto",
+            "--threshold",
+            "0.001",
+            "--deterministic",
+        ],
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("rounds auto: round 2 for the undecided scenarios: ipset-swap-storm"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("rounds auto: every metric has a verdict after 2 round(s)"),
-        "{stderr}"
-    );
+    assert_round_2_decided_the_swap_storm(&stderr);
     assert!(stdout.contains(" 3/6 "), "{stdout}");
     assert!(
         matches!(output.status.code(), Some(0 | 1)),
         "a decided step is good or bad: {stdout}{stderr}"
     );
+}
+
+/// `kcanary bisect-step` of `kernel` against `baseline` (a results file) with the test
+/// scenario, a 300 s boot timeout and the test's guest binary, plus `extra` options.
+fn bisect_step(
+    k: &TestKernels,
+    kernel: &Path,
+    baseline: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "bisect-step",
+        "--kernel",
+        kernel.to_str().unwrap(),
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--timeout",
+        "300",
+        "--guest-binary",
+        k.guest_binary.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    kcanary(&args)
 }
 
 #[test]
@@ -1238,4 +1223,16 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// `--rounds auto` booted the swap storm a second time and every metric then had a verdict.
+fn assert_round_2_decided_the_swap_storm(stderr: &str) {
+    assert!(
+        stderr.contains("rounds auto: round 2 for the undecided scenarios: ipset-swap-storm"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rounds auto: every metric has a verdict after 2 round(s)"),
+        "{stderr}"
+    );
 }
