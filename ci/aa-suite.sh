@@ -52,35 +52,7 @@ for i in $(seq "$checks"); do
 done
 
 # Per metric: verdict counts over the checks, pooled and single-run baseline side by side.
-python3 - "$work" "$checks" <<'EOF'
-import json, sys, collections
-work, checks = sys.argv[1], int(sys.argv[2])
-def tally(kind):
-    counts = collections.defaultdict(collections.Counter)
-    detectable = collections.defaultdict(list)
-    for i in range(1, checks + 1):
-        cmp = json.load(open(f"{work}/{kind}{i}.cmp.json"))["comparisons"][0]
-        for m in cmp["metrics"]:
-            counts[m["key"]][m["verdict"]] += 1
-            if m.get("detectable_change") is not None and m["scale"] == "ratio":
-                detectable[m["key"]].append(m["detectable_change"])
-        for m in cmp["only_in_baseline"]:
-            counts[m["key"]]["missing"] += 1
-    return counts, detectable
-pooled, mde = tally("pooled")
-single, _ = tally("single")
-print(f"\n| metric | pooled: regressed | improved | unchanged | inconclusive | median detectable change | single-run: regressed | improved |")
-print("|---|--:|--:|--:|--:|--:|--:|--:|")
-for key in sorted(set(pooled) | set(single)):
-    p, s = pooled[key], single[key]
-    d = sorted(mde[key])
-    med = f"{d[len(d)//2]*100:.0f}%" if d else "-"
-    print(f"| {key} | {p['regressed']} | {p['improved']} | {p['unchanged']} | {p['inconclusive']} | {med} | {s['regressed']} | {s['improved']} |")
-total = lambda c, v: sum(x[v] for x in c.values())
-print(f"\nmetric verdicts over {checks} checks: pooled baseline {total(pooled,'regressed')} regressed, "
-      f"{total(pooled,'improved')} improved, {total(pooled,'unchanged')} unchanged, "
-      f"{total(pooled,'inconclusive')} inconclusive; single-run baseline "
-      f"{total(single,'regressed')} regressed, {total(single,'improved')} improved")
-EOF
+python3 ci/verdict_tally.py pooled $(for i in $(seq "$checks"); do echo "$work/pooled$i.cmp.json"; done) \
+  -- single-run $(for i in $(seq "$checks"); do echo "$work/single$i.cmp.json"; done)
 echo "checks that failed: $alarms/$checks against the pooled baseline, $single_alarms/$checks against a single run"
 [ "$alarms" -eq 0 ]

@@ -32,29 +32,6 @@ for i in $(seq "$pairs"); do
   echo "pair $i: exit $code in ${SECONDS} s ($(grep ' vs ' "$work/pair$i.txt" | tail -1))"
 done
 
-python3 - "$work" "$pairs" <<'EOF'
-import json, sys, collections
-work, pairs = sys.argv[1], int(sys.argv[2])
-counts = collections.defaultdict(collections.Counter)
-detectable = collections.defaultdict(list)
-for i in range(1, pairs + 1):
-    for cmp in json.load(open(f"{work}/pair{i}.cmp.json"))["comparisons"]:
-        for m in cmp["metrics"]:
-            counts[m["key"]][m["verdict"]] += 1
-            if m.get("detectable_change") is not None and m["scale"] == "ratio":
-                detectable[m["key"]].append(m["detectable_change"])
-        for m in cmp["only_in_baseline"]:
-            counts[m["key"]]["missing"] += 1
-print("\n| metric | regressed | improved | unchanged | inconclusive | median detectable change |")
-print("|---|--:|--:|--:|--:|--:|")
-for key in sorted(counts):
-    c = counts[key]
-    d = sorted(detectable[key])
-    med = f"{d[len(d)//2]*100:.1f}%" if d else "-"
-    print(f"| {key} | {c['regressed']} | {c['improved']} | {c['unchanged']} | {c['inconclusive']} | {med} |")
-total = lambda v: sum(c[v] for c in counts.values())
-print(f"\nmetric verdicts over {pairs} pairs: {total('regressed')} regressed, {total('improved')} improved, "
-      f"{total('unchanged')} unchanged, {total('inconclusive')} inconclusive, {total('missing')} missing")
-EOF
+python3 ci/verdict_tally.py pairs $(for i in $(seq "$pairs"); do echo "$work/pair$i.cmp.json"; done)
 echo "pairs that failed: $alarms/$pairs"
 [ "$alarms" -eq 0 ]
