@@ -21,15 +21,17 @@ if [ "$(rust_minor)" = "" ] || [ "$(rust_minor)" -lt 86 ]; then
 fi
 
 # netbase: /etc/protocols and /etc/services, where replay (like ipset) finds protocol and
-# service names.
-packages=(iproute2 util-linux netbase)
+# service names. gcc, libc6-dev: cargo links with cc against glibc (Debian's rustc-web pulls
+# them in; a rustup toolchain does not).
+packages=(iproute2 util-linux netbase gcc libc6-dev)
 if [ "${1:-}" = "--tests" ]; then
   # ipset: golden-bytes capture and the replay-vs-ipset benchmark; qemu + dpkg + xz/zstd:
   # the VM runner and its tests; fonts-dejavu-core is not needed (the font is embedded).
   packages+=(ipset qemu-system-x86 dpkg xz-utils zstd strace)
   # cpio: the initramfs writer's tests compare with it; kmod: modinfo checks the module
-  # dependencies kcanary reads itself; libc6-dev: glibc to link against.
-  packages+=(cpio kmod libc6-dev)
+  # dependencies kcanary reads itself; bzip2: ci/fetch-ipset-tests.sh unpacks ipset's
+  # .tar.bz2 (priority "standard": not in minimal images).
+  packages+=(cpio kmod bzip2)
 fi
 missing=()
 for p in "${packages[@]}"; do
