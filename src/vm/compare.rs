@@ -113,6 +113,7 @@ fn explain_candidates(
         return Ok(());
     };
     let mut text = String::new();
+    let mut overhead_lines = Vec::new();
     let mut all = Vec::new();
     for (candidate, comparison) in candidates.iter().zip(comparisons) {
         let diffs = &comparison.attribution;
@@ -123,26 +124,29 @@ fn explain_candidates(
         for run in [baseline, candidate] {
             for a in &run.attributions {
                 for (metric, ratio) in overhead(a, &run.results) {
-                    text.push_str(&format!(
-                        "  {}: tracing overhead on {}/{metric}: traced median {} of the measured\n",
+                    let line = format!(
+                        "  {}: tracing overhead on {}/{metric}: traced median {} of the measured",
                         run.kernel.label,
                         a.scenario,
                         crate::report::format::ratio(ratio)
-                    ));
+                    );
+                    text.push_str(&line);
+                    text.push('\n');
+                    overhead_lines.push(line);
                 }
             }
         }
         for d in diffs {
             text.push_str(&render(d));
         }
-        // The table already showed the diffs: here only the overhead is new.
         all.push(serde_json::json!({
             "baseline": baseline.kernel.label,
             "candidate": candidate.kernel.label,
             "diffs": diffs,
         }));
     }
-    for line in text.lines().filter(|l| l.contains("tracing overhead")) {
+    // The table already showed the diffs: on the terminal only the overhead is new.
+    for line in &overhead_lines {
         println!("{line}");
     }
     write_json_atomic(&out_dir.join("explain.json"), &all)?;
